@@ -1,0 +1,5 @@
+"""The `famplan` command."""
+
+
+def main() -> None:
+    """Run the `famplan` command."""

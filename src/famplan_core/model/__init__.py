@@ -1,0 +1,1 @@
+"""famplan_core.model."""
