@@ -131,9 +131,11 @@ class ValidationError(FamplanError, ValueError):
             if len(self.problems) == 1
             else f"{len(self.problems)} problems found"
         )
-        lines = [lead] if len(self.problems) == 1 and summary is None else [lead] + [
-            f"  - {p}" for p in self.problems
-        ]
+        lines = (
+            [lead]
+            if len(self.problems) == 1 and summary is None
+            else [lead] + [f"  - {p}" for p in self.problems]
+        )
         super().__init__("\n".join(lines))
 
     @classmethod

@@ -1,5 +1,5 @@
-"""The `famplan` command."""
+"""The `famplan` command (click + rich): parses, calls the service layer, prints."""
 
+from famplan_core.cli.app import cli, main
 
-def main() -> None:
-    """Run the `famplan` command."""
+__all__ = ["cli", "main"]

@@ -38,7 +38,7 @@ def _same_length(instance: object, names: tuple[str, ...]) -> None:
 
 @attrs.frozen(kw_only=True, eq=False)
 class CertificateColumns:
-    """Honour certificates (独生子女父母光荣证) valid on the frame's date (R0.10), one row per holding.
+    """Honour certificates (独生子女父母光荣证) valid on the frame's date (R0.10), one per holder.
 
     Attributes:
         holder: row index of the holding parent P.

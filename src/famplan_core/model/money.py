@@ -12,7 +12,7 @@ from famplan_core.errors import ValidationError
 
 __all__ = ["Money"]
 
-_TEXT = re.compile(r"^(-?)(\d{1,15})(?:\.(\d{1,2}))?$")
+_TEXT = re.compile(r"^(-?)([0-9]{1,15})(?:\.([0-9]{1,2}))?$")
 
 
 @attrs.frozen(order=True)
@@ -60,7 +60,7 @@ class Money:
 
     @classmethod
     def of(cls, value: Decimal | int | str) -> Money:
-        """Make an amount from a Decimal, whole yuan or text; a Decimal is rounded half-up to the fen.
+        """Make an amount from a Decimal, whole yuan or text; Decimals round half-up to the fen.
 
         Args:
             value: the amount in yuan.
@@ -68,8 +68,10 @@ class Money:
         Raises:
             ValidationError: a float was given, or the text is not an amount.
         """
-        if isinstance(value, bool) or isinstance(value, float):
-            raise ValidationError.single("amount", value, "money is never a float; give text or Decimal")
+        if isinstance(value, bool | float):
+            raise ValidationError.single(
+                "amount", value, "money is never a float; give text or Decimal"
+            )
         if isinstance(value, int):
             return cls(value * 100)
         if isinstance(value, str):
@@ -86,7 +88,7 @@ class Money:
         return cls(0)
 
     def monthly_from_annual(self) -> Money:
-        """The monthly amount of this annual amount: ``annual / 12`` rounded half-up to the fen (R0.7)."""
+        """The monthly amount of this annual one: ``annual / 12``, half-up to the fen (R0.7)."""
         quotient, remainder = divmod(abs(self.fen), 12)
         if remainder * 2 >= 12:
             quotient += 1
