@@ -16,6 +16,7 @@ Codes used in the columns:
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import attrs
 import numpy as np
@@ -111,7 +112,7 @@ class FactsFrame:
     certificates: CertificateColumns
     known_at: dt.datetime | None = None
 
-    PERSON_COLUMNS: tuple[str, ...] = (
+    PERSON_COLUMNS: ClassVar[tuple[str, ...]] = (
         "person_id",
         "sex",
         "birth_date",
