@@ -49,6 +49,7 @@ ENTRY_POINT_GROUP = hookspecs.PROJECT
 LOAD_PLUGINS_VARIABLE = "FAMPLAN_LOAD_PLUGINS"
 
 DEFAULT_PLUGINS: Mapping[str, str] = {
+    "national-programs": "famplan_core.programs.hooks",
     "core-reports": "famplan_core.reporting.hooks",
 }
 """The core's own plugins, by name: registered through the same hooks as any other."""
@@ -313,6 +314,24 @@ class PluginManager:
             results = cast("Sequence[Any]", impl.function() or ())
             found.extend((impl.plugin_name, item) for item in results)
         return found
+
+    def parameter_set(self) -> Any:
+        """The deployment's parameters: national values overlaid by each plugin's, in load order.
+
+        Returns:
+            A `famplan_core.rules.ParameterSet`.
+
+        Raises:
+            ParameterError: an overlay does not fit the parameter it overlays.
+        """
+        if "parameter_set" not in self._cache:
+            from famplan_core.rules import ParameterSet
+
+            merged = ParameterSet.of(())
+            for _plugin, parameter in self.parameters():
+                merged = merged.overlaid_by([parameter])
+            self._cache["parameter_set"] = merged
+        return self._cache["parameter_set"]
 
     def exchange_formats(self) -> dict[str, type[Any]]:
         """Exchange format classes by ``PLUGIN_NAME``."""
