@@ -49,6 +49,7 @@ ENTRY_POINT_GROUP = hookspecs.PROJECT
 LOAD_PLUGINS_VARIABLE = "FAMPLAN_LOAD_PLUGINS"
 
 DEFAULT_PLUGINS: Mapping[str, str] = {
+    "sql-storage": "famplan_core.storage.hooks",
     "national-programs": "famplan_core.programs.hooks",
     "core-reports": "famplan_core.reporting.hooks",
 }

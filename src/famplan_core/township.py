@@ -1,23 +1,30 @@
 """The service layer: a township deployment (乡镇) and its operations.
 
-Open one with `famplan_core.open`; every operation is one unit of work and takes the
-acting staff member. The command line is a thin shell over this module.
+Open one with `famplan_core.open`; every operation that writes is one unit of work and
+takes the acting staff member and the record time (the core never reads the clock: the
+command line passes the time it reads).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from famplan_core.config import Config, find_config, load_config
+from famplan_core.exchange.importer import ImportSummary, import_register
+from famplan_core.exchange.reader import write_register
 from famplan_core.plugin_manager import PluginManager
+from famplan_core.ports import HistoryEntry, PersonAsOf, QuarantineEntry, Storage
+from famplan_core.storage.tables import RECORD_KINDS
 
 __all__ = ["Township", "open_township"]
 
 
 class Township:
-    """An assembled deployment: its configuration and its plugins.
+    """An assembled deployment: its configuration, its plugins and its register.
 
     Args:
         config: the deployment's configuration.
@@ -32,6 +39,123 @@ class Township:
     def division(self) -> str:
         """The deployment's division code, as text."""
         return self.config.township.division.value
+
+    @functools.cached_property
+    def storage(self) -> Storage:
+        """The register's storage, from ``[storage]`` in `famplan.toml`.
+
+        Raises:
+            PluginNotFoundError: no storage plugin has the configured name.
+            StorageError: the database cannot be opened or its schema is not current.
+        """
+        backend = self.plugins.pick(
+            self.plugins.storage_backends(), self.config.storage.backend, "storage backend"
+        )
+        storage: Storage = backend(self.config.storage_url())
+        return storage
+
+    def upgrade_database(self, revision: str = "head") -> str:
+        """Bring the database schema to `revision` (Alembic); creates the SQLite file.
+
+        Returns:
+            The schema revision now current.
+        """
+        from famplan_core.storage import migrations
+        from famplan_core.storage.engine import create_engine
+
+        engine = create_engine(self.config.storage_url())
+        try:
+            migrations.upgrade_engine(engine, revision)
+            return migrations.current_revision(engine) or ""
+        finally:
+            engine.dispose()
+
+    def import_register(
+        self,
+        folder: Path,
+        *,
+        actor: str,
+        today: dt.date,
+        recorded_at: dt.datetime,
+        encoding: str | None = None,
+        dry_run: bool = False,
+    ) -> ImportSummary:
+        """Import a register folder (spec ``register-format.md``): one unit of work.
+
+        Args:
+            folder: the register folder.
+            actor: who imports.
+            today: the date of the run (births or deaths after it are bad rows).
+            recorded_at: the record time.
+            encoding: the files' encoding when not detected.
+            dry_run: check and count, store nothing.
+        """
+        return import_register(
+            self.storage,  # type: ignore[arg-type]
+            folder,
+            today=today,
+            actor=actor,
+            recorded_at=recorded_at,
+            encoding=encoding,
+            dry_run=dry_run,
+        )
+
+    def export_register(
+        self, folder: Path, *, fmt: str = "csv", encoding: str = "utf-8"
+    ) -> dict[str, int]:
+        """Write the current register to `folder` in the register format (values as stored).
+
+        Returns:
+            Rows written per file.
+        """
+        written: dict[str, int] = {}
+        with self.storage.reader() as reader:
+            rows_by_kind: dict[str, Any] = {}
+            for kind in RECORD_KINDS:
+                columns, rows = reader.export_rows(kind)
+                materialised = list(rows)
+                if kind == "persons" or materialised:
+                    rows_by_kind[kind] = (columns, materialised)
+                    written[f"{kind}.{fmt}"] = len(materialised)
+            write_register(
+                folder,
+                {kind: rows for kind, (_columns, rows) in rows_by_kind.items()},
+                fmt=fmt,
+                encoding=encoding,
+            )
+        return written
+
+    def quarantine(self, *, status: str | None = "open") -> list[QuarantineEntry]:
+        """The rows kept in quarantine (default: those still open)."""
+        with self.storage.reader() as reader:
+            return reader.list_quarantine(status=status)
+
+    def discard_quarantine(self, ids: list[int], *, actor: str, recorded_at: dt.datetime) -> int:
+        """Discard quarantined rows a person decided not to fix.
+
+        Returns:
+            How many entries were discarded.
+
+        Raises:
+            RecordNotFoundError: an id is not an open quarantine entry.
+        """
+        with self.storage.unit_of_work(
+            actor=actor, recorded_at=recorded_at, operation="quarantine-discard"
+        ) as uow:
+            return uow.discard_quarantine(ids)
+
+    def person(
+        self, person_id: str, *, as_of: dt.date, known_at: dt.datetime | None = None
+    ) -> tuple[PersonAsOf, list[HistoryEntry]]:
+        """One person as of a date, with the history of every change recorded about them.
+
+        Raises:
+            RecordNotFoundError: no such person is stored.
+        """
+        with self.storage.reader() as reader:
+            view = reader.person_as_of(person_id, as_of, known_at=known_at)
+            history = reader.person_history(person_id)
+        return view, history
 
     def __repr__(self) -> str:
         return f"<Township {self.config.township.name} {self.division}>"

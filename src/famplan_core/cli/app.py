@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     Args:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
-    from famplan_core.cli import commands  # noqa: F401  (registers the core's commands)
+    from famplan_core.cli import commands, register_commands  # noqa: F401  (registers commands)
 
     _add_plugin_commands()
     try:

@@ -49,12 +49,16 @@ def init(
         render_config(division=code.value, name=name.strip(), plugins=installed), "utf-8"
     )
     config = load_config(target)
+    from famplan_core.township import Township
+
+    revision = Township(config).upgrade_database()
     result = {
         "config": str(target.resolve()),
         "division": code.value,
         "name": name.strip(),
         "storage": config.storage_url(),
         "plugins": sorted(installed),
+        "schema_revision": revision,
     }
     if as_json:
         echo_json(result)

@@ -1,0 +1,1220 @@
+"""The SQL storage (SQL 存储): SQLite or PostgreSQL behind the `Storage` port.
+
+A `SqlUnitOfWork` is one transaction. It takes the database's write lock when it starts
+(``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on PostgreSQL), so units
+of work that write are serialised and the storage can hand out row ids itself: bulk writes
+then need no RETURNING, and the ids are dense and ordered like the journal. Its audit entry
+is written in the same transaction, just before COMMIT.
+
+Bulk writes go to the DBAPI in chunks of `CHUNK_ROWS` rows: ``executemany`` through
+``exec_driver_sql`` on SQLite, ``COPY ... FROM STDIN`` on PostgreSQL. A first load into an
+empty table drops the table's secondary indexes and builds them again after the load, which
+is several times faster than maintaining them row by row.
+
+Record times are stored in UTC without a zone: an aware `datetime` is converted, a naive one
+is taken to be UTC already.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, cast
+
+import sqlalchemy as sa
+import sqlalchemy.exc
+
+from famplan_core.errors import (
+    ConcurrencyError,
+    Problem,
+    RecordNotFoundError,
+    StorageError,
+)
+from famplan_core.model.frame import FactsFrame
+from famplan_core.ports import (
+    AuditEntry,
+    CertificateView,
+    ChildView,
+    DisabilityView,
+    HistoryEntry,
+    ImportRecord,
+    PersonAsOf,
+    QuarantinedRow,
+    QuarantineEntry,
+    SourceFile,
+    UnionView,
+    UpsertSummary,
+)
+from famplan_core.storage.engine import BEGIN_MODE_OPTION, create_engine, is_sqlite
+from famplan_core.storage.tables import RECORD_KINDS, REGISTER_TABLES, RecordKind
+
+__all__ = [
+    "CHUNK_ROWS",
+    "FIRST_LOAD_ROWS",
+    "SqlReader",
+    "SqlStorage",
+    "SqlUnitOfWork",
+    "source_digest",
+]
+
+CHUNK_ROWS = 10_000
+"""Rows written per DBAPI call in bulk upserts."""
+
+FIRST_LOAD_ROWS = CHUNK_ROWS
+"""An upsert into an empty table of at least this many rows rebuilds its indexes after."""
+
+_PG_WRITE_LOCK = 0x46414D50  # "FAMP": the advisory lock held by a writing unit of work
+_GENESIS = "0" * 64
+
+
+def source_digest(sources: Iterable[SourceFile]) -> str:
+    """The SHA-256 identifying a set of imported files, whatever their order.
+
+    Args:
+        sources: the files with their SHA-256 sums.
+    """
+    lines = sorted(f"{s.name}\t{s.sha256}" for s in sources)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
+    return t
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _timestamp(value: object) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+@contextlib.contextmanager
+def _database_errors(what: str) -> Iterator[None]:
+    """Translate DBAPI failures into the storage branch of the error tree."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        lowered = message.lower()
+        if (
+            "database is locked" in lowered
+            or "could not serialize" in lowered
+            or "deadlock detected" in lowered
+            or "lock timeout" in lowered
+        ):
+            raise ConcurrencyError(
+                f"{what}: another writer holds the register ({message})"
+            ) from exc
+        raise StorageError(f"{what}: {message}") from exc
+
+
+class _Sql:
+    """What differs between SQLite and PostgreSQL in the hand-written statements."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.sqlite = is_sqlite(connection)
+        self.p = "?" if self.sqlite else "%s"
+
+    def timestamp(self, t: dt.datetime) -> object:
+        """A record time as a bind value (SQLAlchemy's text form on SQLite)."""
+        return t.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else t
+
+    def date_param(self) -> str:
+        """A placeholder for a date given as ISO text."""
+        return self.p if self.sqlite else f"CAST({self.p} AS DATE)"
+
+    def days(self, expr: str) -> str:
+        """An SQL expression for a date as days since 1970-01-01 (NULL stays NULL)."""
+        if self.sqlite:
+            return f"CAST(julianday({expr}) - 2440587.5 AS INTEGER)"
+        return f"({expr} - DATE '1970-01-01')"
+
+
+def _visible(alias: str, sql: _Sql, known_at: dt.datetime | None) -> tuple[str, list[object]]:
+    """The predicate choosing the versions of a register table known at a record time."""
+    if known_at is None:
+        return f"{alias}.superseded_at IS NULL", []
+    t = sql.timestamp(_utc(known_at))
+    return (
+        f"{alias}.recorded_at <= {sql.p} AND "
+        f"({alias}.superseded_at IS NULL OR {alias}.superseded_at > {sql.p})",
+        [t, t],
+    )
+
+
+class SqlReader:
+    """Reads of the register inside one transaction of a `SqlStorage` (a snapshot).
+
+    Args:
+        storage: the storage.
+        connection: the open connection, inside its transaction.
+    """
+
+    def __init__(self, storage: SqlStorage, connection: sa.Connection) -> None:
+        self._storage = storage
+        self._conn = connection
+        self._sql = _Sql(connection)
+
+    @property
+    def connection(self) -> sa.Connection:
+        """The SQLAlchemy connection of this snapshot (for set-based reads)."""
+        return self._conn
+
+    def _all(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with _database_errors("reading the register"):
+            return [tuple(r) for r in self._conn.exec_driver_sql(statement, tuple(params))]
+
+    # -- single-record reads ------------------------------------------------------------
+
+    def person_history(self, person_id: str) -> list[HistoryEntry]:
+        """Every version of every record about a person, oldest first.
+
+        Args:
+            person_id: the person.
+
+        Raises:
+            RecordNotFoundError: no such person is stored.
+        """
+        p = self._sql.p
+        where_by_kind = {
+            "persons": ("person_id",),
+            "parent_child": ("parent_id", "child_id"),
+            "unions": ("person_a", "person_b"),
+            "hukou_changes": ("person_id",),
+            "disabilities": ("person_id",),
+            "certificates": ("holder_id", "child_id"),
+            "enrolments": ("person_id",),
+        }
+        entries: list[HistoryEntry] = []
+        found = False
+        for kind_name, columns in where_by_kind.items():
+            kind = RECORD_KINDS[kind_name]
+            where = " OR ".join(f"t.{_q(c)} = {p}" for c in columns)
+            cols = ", ".join(f"t.{_q(c)}" for c in kind.columns)
+            rows = self._all(
+                f"SELECT t.version_id, f.fact_id, f.kind, f.valid_date, a.recorded_at, a.actor, "
+                f"{cols} FROM {_q(kind_name)} t JOIN facts f ON f.fact_id = t.fact_id "
+                f"JOIN audit a ON a.id = f.uow_id WHERE {where} ORDER BY t.version_id",
+                [person_id] * len(columns),
+            )
+            if kind_name == "persons" and rows:
+                found = True
+            previous: dict[tuple[str, ...], tuple[str, ...]] = {}
+            key_idx = [kind.columns.index(c) for c in kind.key]
+            for row in rows:
+                values = tuple(_text(v) for v in row[6:])
+                key = tuple(values[i] for i in key_idx)
+                before = previous.get(key, ("",) * len(values))
+                changes = {
+                    c: (b, a)
+                    for c, b, a in zip(kind.columns, before, values, strict=True)
+                    if b != a
+                }
+                previous[key] = values
+                entries.append(
+                    HistoryEntry(
+                        fact_id=int(row[1]),
+                        fact_kind=str(row[2]),
+                        record_kind=kind_name,
+                        key=key,
+                        valid_date=_date(row[3]),
+                        recorded_at=_timestamp(row[4]),
+                        actor=str(row[5]),
+                        changes=changes,
+                    )
+                )
+        if not found:
+            raise RecordNotFoundError(f"person {person_id!r}: no such person is stored")
+        entries.sort(key=lambda e: e.fact_id)
+        return entries
+
+    def _visible_rows(
+        self, kind_name: str, where: str, params: Sequence[object], known_at: dt.datetime | None
+    ) -> list[dict[str, str]]:
+        kind = RECORD_KINDS[kind_name]
+        vis, vis_params = _visible("t", self._sql, known_at)
+        cols = ", ".join(f"t.{_q(c)}" for c in kind.columns)
+        rows = self._all(
+            f"SELECT {cols} FROM {_q(kind_name)} t WHERE ({where}) AND {vis} ORDER BY t.version_id",
+            [*params, *vis_params],
+        )
+        return [dict(zip(kind.columns, map(_text, r), strict=True)) for r in rows]
+
+    def person_as_of(
+        self, person_id: str, d: dt.date, known_at: dt.datetime | None = None
+    ) -> PersonAsOf:
+        """The person as the register stood for date `d`, as known at `known_at`.
+
+        Args:
+            person_id: the person.
+            d: the date of the view.
+            known_at: use only what was recorded by then; None for the current versions.
+
+        Raises:
+            RecordNotFoundError: the person was not stored (by `known_at`).
+        """
+        p = self._sql.p
+        found = self._visible_rows("persons", f"t.person_id = {p}", [person_id], known_at)
+        if not found:
+            raise RecordNotFoundError(
+                f"person {person_id!r}: no such person is stored"
+                + (f" as known at {known_at.isoformat()}" if known_at else "")
+            )
+        person = found[0]
+        iso = d.isoformat()
+        birth = dt.date.fromisoformat(person["birth_date"])
+        death = _date(person["death_date"])
+        changes = self._visible_rows("hukou_changes", f"t.person_id = {p}", [person_id], known_at)
+        if not changes:
+            division, htype = person["hukou_division"], person["hukou_type"]
+        else:
+            before = [c for c in changes if c["date"] <= iso]
+            latest = max(before, key=lambda c: c["date"]) if before else None
+            division = latest["hukou_division"] if latest else ""
+            htype = latest["hukou_type"] if latest else ""
+        unions = []
+        for u in self._visible_rows(
+            "unions", f"t.person_a = {p} OR t.person_b = {p}", [person_id] * 2, known_at
+        ):
+            if u["start"] > iso:
+                continue
+            end = _date(u["end"])
+            unions.append(
+                UnionView(
+                    partner_id=u["person_b"] if u["person_a"] == person_id else u["person_a"],
+                    start=dt.date.fromisoformat(u["start"]),
+                    end=end,
+                    end_reason=u["end_reason"],
+                    in_force=end is None or end > d,
+                )
+            )
+        children = []
+        for link in self._visible_rows("parent_child", f"t.parent_id = {p}", [person_id], known_at):
+            child = self._visible_rows(
+                "persons", f"t.person_id = {p}", [link["child_id"]], known_at
+            )
+            if not child:
+                continue
+            c = child[0]
+            since = (
+                c["birth_date"] if link["kind"] == "birth" else (link["since"] or c["birth_date"])
+            )
+            if since > iso:
+                continue
+            children.append(
+                ChildView(
+                    child_id=link["child_id"],
+                    link=link["kind"],
+                    since=_date(since),
+                    sex=c["sex"],
+                    alive=_alive(c["birth_date"], c["death_date"], iso),
+                    counts=link["kind"] in ("birth", "adoptive"),
+                )
+            )
+        disabilities = [
+            DisabilityView(
+                grade=int(r["grade"]),
+                category=r["category"],
+                valid_from=dt.date.fromisoformat(r["valid_from"]),
+                valid_to=_date(r["valid_to"]),
+            )
+            for r in self._visible_rows("disabilities", f"t.person_id = {p}", [person_id], known_at)
+            if r["valid_from"] <= iso and (r["valid_to"] == "" or iso <= r["valid_to"])
+        ]
+        certificates = [
+            CertificateView(
+                certificate_id=r["certificate_id"],
+                kind=r["kind"],
+                child_id=r["child_id"],
+                issued_on=dt.date.fromisoformat(r["issued_on"]),
+                revoked_on=_date(r["revoked_on"]),
+            )
+            for r in self._visible_rows("certificates", f"t.holder_id = {p}", [person_id], known_at)
+            if r["issued_on"] <= iso and (r["revoked_on"] == "" or r["revoked_on"] > iso)
+        ]
+        return PersonAsOf(
+            person_id=person_id,
+            date=d,
+            known_at=known_at,
+            name=person["name"],
+            sex=person["sex"],
+            birth_date=birth,
+            death_date=death,
+            alive=_alive(person["birth_date"], person["death_date"], iso),
+            age=_age(birth, d),
+            hukou_known=division != "",
+            hukou_division=division,
+            hukou_type=htype,
+            unions=tuple(unions),
+            children=tuple(children),
+            disabilities=tuple(disabilities),
+            certificates=tuple(certificates),
+        )
+
+    # -- bulk reads -------------------------------------------------------------------
+
+    def export_rows(self, kind: str) -> tuple[tuple[str, ...], Iterator[tuple[str, ...]]]:
+        """The current rows of a record kind as text, in the spec's column order.
+
+        Consume the iterator before the snapshot ends.
+
+        Args:
+            kind: the record kind, e.g. ``persons``.
+
+        Returns:
+            The column names and an iterator of rows (``""`` for an empty cell).
+
+        Raises:
+            StorageError: an unknown record kind.
+        """
+        record = _record_kind(kind)
+        cols = ", ".join(_q(c) for c in record.columns)
+        order = ", ".join(_q(c) for c in record.key)
+        with _database_errors(f"exporting {kind}"):
+            result = self._conn.execution_options(
+                stream_results=True, max_row_buffer=CHUNK_ROWS
+            ).exec_driver_sql(
+                f"SELECT {cols} FROM {_q(kind)} WHERE superseded_at IS NULL ORDER BY {order}"
+            )
+
+        def rows() -> Iterator[tuple[str, ...]]:
+            with _database_errors(f"exporting {kind}"):
+                for row in result:
+                    yield tuple(map(_text, row))
+
+        return record.columns, rows()
+
+    def all_person_ids(self) -> set[str]:
+        """The ids of every currently stored person."""
+        return {
+            r[0] for r in self._all("SELECT person_id FROM persons WHERE superseded_at IS NULL")
+        }
+
+    def known_person_ids(self, ids: Iterable[str]) -> set[str]:
+        """Those of `ids` that name a currently stored person.
+
+        Args:
+            ids: person ids to look up.
+        """
+        found: set[str] = set()
+        it = iter(set(ids))
+        while chunk := list(itertools.islice(it, 5000)):
+            marks = ", ".join([self._sql.p] * len(chunk))
+            found.update(
+                r[0]
+                for r in self._all(
+                    f"SELECT person_id FROM persons WHERE superseded_at IS NULL "
+                    f"AND person_id IN ({marks})",
+                    chunk,
+                )
+            )
+        return found
+
+    def list_quarantine(self, *, status: str | None = "open") -> list[QuarantineEntry]:
+        """Quarantined rows, oldest first.
+
+        Args:
+            status: only entries with this status; None for all.
+        """
+        where, params = ("", []) if status is None else (f"WHERE status = {self._sql.p}", [status])
+        rows = self._all(
+            "SELECT id, import_id, file, line, kind, raw, problems, status, recorded_at, "
+            f"closed_at, closed_by FROM quarantine {where} ORDER BY id",
+            params,
+        )
+        return [
+            QuarantineEntry(
+                id=int(r[0]),
+                import_id=None if r[1] is None else int(r[1]),
+                row=QuarantinedRow(
+                    file=r[2],
+                    line=r[3],
+                    kind=r[4],
+                    raw=json.loads(r[5]),
+                    problems=tuple(Problem(**p) for p in json.loads(r[6])),
+                ),
+                status=r[7],
+                recorded_at=_timestamp(r[8]),
+                closed_at=None if r[9] is None else _timestamp(r[9]),
+                closed_by=r[10] or "",
+            )
+            for r in rows
+        ]
+
+    def find_imports(self, source_digest: str) -> list[ImportRecord]:
+        """Earlier imports of exactly the same files, oldest first.
+
+        Args:
+            source_digest: see `source_digest`.
+        """
+        rows = self._all(
+            "SELECT id, recorded_at, actor, source_digest, sources, summary FROM imports "
+            f"WHERE source_digest = {self._sql.p} ORDER BY id",
+            [source_digest],
+        )
+        return [
+            ImportRecord(
+                id=int(r[0]),
+                recorded_at=_timestamp(r[1]),
+                actor=r[2],
+                source_digest=r[3],
+                sources=tuple(SourceFile(name=n, sha256=s) for n, s in json.loads(r[4])),
+                summary=json.loads(r[5]),
+            )
+            for r in rows
+        ]
+
+    def list_audit(self) -> list[AuditEntry]:
+        """The whole audit, oldest first."""
+        return [
+            AuditEntry(
+                id=int(r[0]),
+                actor=r[1],
+                recorded_at=_timestamp(r[2]),
+                operation=r[3],
+                summary=json.loads(r[4]),
+                hash=r[5],
+            )
+            for r in self._all(
+                "SELECT id, actor, recorded_at, operation, summary, hash FROM audit ORDER BY id"
+            )
+        ]
+
+
+def _alive(birth: str, death: str, iso: str) -> bool:
+    return birth <= iso and (death == "" or death > iso)
+
+
+def _age(birth: dt.date, d: dt.date) -> int:
+    if birth > d:
+        return -1
+    return d.year - birth.year - ((d.month, d.day) < (birth.month, birth.day))
+
+
+def _record_kind(kind: str) -> RecordKind:
+    try:
+        return RECORD_KINDS[kind]
+    except KeyError:
+        raise StorageError(
+            f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_KINDS)}"
+        ) from None
+
+
+def _audit_hash(
+    prev_hash: str,
+    entry_id: int,
+    actor: str,
+    recorded_at: dt.datetime,
+    operation: str,
+    summary: str,
+) -> str:
+    canonical = json.dumps(
+        [prev_hash, entry_id, actor, recorded_at.isoformat(), operation, summary],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _fact_kinds(kind: RecordKind) -> tuple[Callable[[Sequence[str]], str], str | None]:
+    """How to name the fact of a new record of `kind`, and its valid-date column."""
+    if kind.name == "parent_child":
+        kinds = {"birth": "child_linked", "adoptive": "adoption_recorded"}
+        pos = kind.columns.index("kind")
+        return (lambda row: kinds.get(row[pos], "step_child_linked")), "since"
+    names = {
+        "persons": ("person_registered", "birth_date"),
+        "households": ("household_registered", None),
+        "unions": ("union_started", "start"),
+        "hukou_changes": ("hukou_changed", "date"),
+        "disabilities": ("disability_certified", "valid_from"),
+        "certificates": ("certificate_issued", "issued_on"),
+        "enrolments": ("enrolment_recorded", "since"),
+    }
+    name, column = names[kind.name]
+    return (lambda _row: name), column
+
+
+_ENDINGS: dict[str, tuple[str, str]] = {
+    "persons": ("death_date", "death_recorded"),
+    "unions": ("end", "union_ended"),
+    "certificates": ("revoked_on", "certificate_revoked"),
+}
+
+
+class SqlUnitOfWork(SqlReader):
+    """One transaction of writes to a `SqlStorage`, with its audit entry.
+
+    Open it with `SqlStorage.unit_of_work`; it commits when the ``with`` block ends
+    normally and rolls back when it raises.
+
+    Attributes:
+        actor: who acts.
+        recorded_at: the record time of everything written (UTC).
+        id: the unit of work's id, which is also its audit entry's id.
+    """
+
+    def __init__(
+        self, storage: SqlStorage, *, actor: str, recorded_at: dt.datetime, operation: str
+    ) -> None:
+        if not actor:
+            raise StorageError("a unit of work needs an actor (who acts); got ''")
+        self.actor = actor
+        self.recorded_at = _utc(recorded_at)
+        self.id = 0
+        self._storage = storage
+        self._operation = operation
+        self._details: dict[str, Any] = {}
+        self._counts: dict[str, dict[str, int]] = {}
+        self._facts = 0
+        self._next_ids: dict[str, int] = {}
+        self._context: contextlib.ExitStack | None = None
+
+    # -- transaction ------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        stack = contextlib.ExitStack()
+        with _database_errors("starting a unit of work"):
+            conn = stack.enter_context(
+                self._storage.engine.connect().execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})
+            )
+            stack.enter_context(conn.begin())
+            self._context = stack
+            try:
+                SqlReader.__init__(self, self._storage, conn)
+                if not self._sql.sqlite:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})")
+                last = conn.exec_driver_sql(
+                    "SELECT id, recorded_at FROM audit ORDER BY id DESC LIMIT 1"
+                ).first()
+            except BaseException:
+                stack.__exit__(None, None, None)
+                raise
+        if last is not None and _timestamp(last[1]) > self.recorded_at:
+            stack.close()
+            raise StorageError(
+                f"record time {self.recorded_at.isoformat()} is before that of the latest "
+                f"unit of work ({_timestamp(last[1]).isoformat()}, audit entry {last[0]}): "
+                "the journal's record times never go back"
+            )
+        self.id = (int(last[0]) if last is not None else 0) + 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._context = self._context, None
+        if stack is None:
+            return
+        if exc_type is not None:
+            stack.__exit__(exc_type, exc, tb)  # rolls back
+            return
+        try:
+            with _database_errors("committing a unit of work"):
+                self._write_audit()
+        except BaseException as failure:
+            stack.__exit__(type(failure), failure, failure.__traceback__)
+            raise
+        with _database_errors("committing a unit of work"):
+            stack.__exit__(None, None, None)  # commits
+
+    def _write_audit(self) -> None:
+        summary = {**self._details, "counts": self._counts, "facts": self._facts}
+        text = json.dumps(summary, ensure_ascii=False, sort_keys=True, default=str)
+        last = self._conn.exec_driver_sql("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").first()
+        prev = _GENESIS if last is None else str(last[0])
+        digest = _audit_hash(prev, self.id, self.actor, self.recorded_at, self._operation, text)
+        p = self._sql.p
+        self._conn.exec_driver_sql(
+            "INSERT INTO audit (id, actor, recorded_at, operation, summary, prev_hash, hash) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            (
+                self.id,
+                self.actor,
+                self._sql.timestamp(self.recorded_at),
+                self._operation,
+                text,
+                prev,
+                digest,
+            ),
+        )
+
+    def audit(self, operation: str | None = None, **details: Any) -> None:
+        """Describe this unit of work in its audit entry, written when it commits.
+
+        Args:
+            operation: what is done, e.g. ``import``; replaces the one given at the start.
+            **details: JSON-able details added to the entry's summary.
+        """
+        if operation is not None:
+            self._operation = operation
+        self._details.update(details)
+
+    def _ids(self, table: str, column: str, n: int) -> int:
+        """Reserve `n` consecutive ids of a table; returns the first."""
+        if table not in self._next_ids:
+            row = self._conn.exec_driver_sql(f"SELECT MAX({column}) FROM {_q(table)}").first()
+            self._next_ids[table] = (int(row[0]) if row and row[0] is not None else 0) + 1
+        first = self._next_ids[table]
+        self._next_ids[table] = first + n
+        return first
+
+    def _require_open(self) -> None:
+        if self._context is None:
+            raise StorageError("the unit of work is not open: use it in a `with` block")
+
+    # -- register rows ----------------------------------------------------------------
+
+    def upsert_rows(
+        self, kind: str, columns: Sequence[str], rows: Iterable[Sequence[str]]
+    ) -> UpsertSummary:
+        """Store register rows: insert new records, supersede changed ones, skip the same.
+
+        Args:
+            kind: the record kind, e.g. ``persons``.
+            columns: the columns of `rows`: every key column, in any order; a column left
+                out is empty for a new record and keeps its stored value otherwise.
+            rows: normalised text cells (``""`` for empty), one natural key at most once.
+
+        Returns:
+            The counts and the natural keys inserted or updated.
+
+        Raises:
+            StorageError: an unknown kind or column, a repeated key, or a database failure.
+        """
+        self._require_open()
+        record = _record_kind(kind)
+        columns = tuple(columns)
+        unknown = [c for c in columns if c not in record.columns]
+        if unknown or len(set(columns)) != len(columns):
+            raise StorageError(
+                f"{kind}: columns {list(columns)} must be distinct columns of "
+                f"{list(record.columns)}" + (f"; unknown: {unknown}" if unknown else "")
+            )
+        missing_key = [c for c in record.key if c not in columns]
+        if missing_key:
+            raise StorageError(f"{kind}: the key column(s) {missing_key} are missing")
+        with _database_errors(f"storing {kind}"):
+            return self._upsert(record, columns, rows)
+
+    def _upsert(
+        self, record: RecordKind, columns: tuple[str, ...], rows: Iterable[Sequence[str]]
+    ) -> UpsertSummary:
+        conn, sql, p = self._conn, self._sql, self._sql.p
+        name = record.name
+        complete = columns == record.columns
+        provided = [c in columns for c in record.columns]
+        positions = [columns.index(c) if c in columns else -1 for c in record.columns]
+        key_pos = [record.columns.index(c) for c in record.key]
+        single_key = len(key_pos) == 1
+        k0 = key_pos[0]
+        fact_kind, valid_column = _fact_kinds(record)
+        valid_pos = record.columns.index(valid_column) if valid_column else -1
+        subject_pos = record.columns.index(record.subject)
+        empty_at_start = conn.exec_driver_sql(f"SELECT 1 FROM {_q(name)} LIMIT 1").first() is None
+        rebuild: list[sa.Index] = []
+        seen: set[object] = set()
+        touched: list[tuple[str, ...]] = []
+        inserted = updated = unchanged = 0
+        iterator = iter(rows)
+        first = True
+        while True:
+            chunk: list[Sequence[str]] = list(itertools.islice(iterator, CHUNK_ROWS))
+            if not chunk:
+                break
+            if not complete:
+                chunk = [tuple(r[i] if i >= 0 else "" for i in positions) for r in chunk]
+            if first and empty_at_start and len(chunk) >= FIRST_LOAD_ROWS:
+                rebuild = self._drop_indexes(name)
+            first = False
+            keys: list[object] = (
+                [r[k0] for r in chunk]
+                if single_key
+                else [tuple(r[i] for i in key_pos) for r in chunk]
+            )
+            before = len(seen)
+            seen.update(keys)
+            if len(seen) - before != len(keys):
+                raise StorageError(
+                    f"{name}: a natural key {record.key} is given more than "
+                    "once in one upsert; give each record once"
+                )
+            changed: list[tuple[int, tuple[str, ...], tuple[str, ...], object]] = []
+            if empty_at_start:
+                new_rows = chunk
+                new_keys = keys
+            else:
+                current = self._current_versions(record, keys)
+                new_rows, new_keys = [], []
+                for key, row in zip(keys, chunk, strict=True):
+                    stored = current.get(key)
+                    if stored is None:
+                        new_rows.append(row)
+                        new_keys.append(key)
+                        continue
+                    version_id, old = stored
+                    if not complete:
+                        row = tuple(
+                            v if given else o
+                            for v, o, given in zip(row, old, provided, strict=True)
+                        )
+                    if tuple(row) == old:
+                        unchanged += 1
+                    else:
+                        changed.append((version_id, old, tuple(row), key))
+            inserted += len(new_rows)
+            updated += len(changed)
+            done = new_keys + [c[3] for c in changed]
+            touched.extend(
+                cast(list[tuple[str, ...]], [(k,) for k in done] if single_key else done)
+            )
+            n = len(new_rows) + len(changed)
+            if not n:
+                continue
+            fact_base = self._ids("facts", "fact_id", n)
+            version_base = self._ids(name, "version_id", n)
+            facts: list[tuple[object, ...]] = [
+                (
+                    fact_base + i,
+                    fact_kind(r),
+                    r[subject_pos],
+                    r[valid_pos] if valid_pos >= 0 else "",
+                    "",
+                )
+                for i, r in enumerate(new_rows)
+            ]
+            for i, (_vid, old, new, _key) in enumerate(changed, start=len(new_rows)):
+                facts.append(self._correction_fact(record, fact_base + i, old, new))
+            if changed:
+                conn.exec_driver_sql(
+                    f"UPDATE {_q(name)} SET superseded_at = {p} WHERE version_id = {p}",
+                    [(sql.timestamp(self.recorded_at), c[0]) for c in changed],
+                )
+            all_rows = new_rows if not changed else [*new_rows, *(c[2] for c in changed)]
+            self._insert_facts(record, facts)
+            self._insert_versions(record, version_base, fact_base, all_rows)
+            self._facts += n
+        if rebuild:
+            self._create_indexes(rebuild)
+        counts = self._counts.setdefault(name, {"inserted": 0, "updated": 0, "unchanged": 0})
+        counts["inserted"] += inserted
+        counts["updated"] += updated
+        counts["unchanged"] += unchanged
+        return UpsertSummary(
+            kind=name,
+            inserted=inserted,
+            updated=updated,
+            unchanged=unchanged,
+            touched=tuple(touched),
+        )
+
+    def _correction_fact(
+        self, record: RecordKind, fact_id: int, old: tuple[str, ...], new: tuple[str, ...]
+    ) -> tuple[object, ...]:
+        names = record.columns
+        changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        payload = json.dumps(
+            {
+                "before": {names[i]: old[i] for i in changed},
+                "after": {names[i]: new[i] for i in changed},
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        kind = f"{record.noun}_corrected"
+        valid = ""
+        ending = _ENDINGS.get(record.name)
+        if ending is not None:
+            pos = names.index(ending[0])
+            if old[pos] == "" and new[pos] != "":
+                kind, valid = ending[1], new[pos]
+        return (fact_id, kind, new[names.index(record.subject)], valid, payload)
+
+    def _current_versions(
+        self, record: RecordKind, keys: Sequence[object]
+    ) -> dict[object, tuple[int, tuple[str, ...]]]:
+        sql, p = self._sql, self._sql.p
+        cols = ", ".join(f"COALESCE(CAST({_q(c)} AS TEXT), '')" for c in record.columns)
+        key_pos = [record.columns.index(c) for c in record.key]
+        params: list[object]
+        if not sql.sqlite:
+            # PostgreSQL: one array parameter per key column, not one placeholder per value
+            if len(record.key) == 1:
+                where = f"{_q(record.key[0])} = ANY({p})"
+                params = [list(keys)]
+            else:
+                arrays = ", ".join(
+                    f"CAST({p} AS {'date' if c in record.dates else 'text'}[])" for c in record.key
+                )
+                where = (
+                    f"({', '.join(_q(c) for c in record.key)}) IN (SELECT * FROM unnest({arrays}))"
+                )
+                params = [[k[i] for k in keys] for i in range(len(record.key))]  # type: ignore[index]
+        elif len(record.key) == 1:
+            marks = ", ".join([p] * len(keys))
+            where = f"{_q(record.key[0])} IN ({marks})"
+            params = list(keys)
+        else:
+            one = ", ".join(p for _c in record.key)
+            where = (
+                f"({', '.join(_q(c) for c in record.key)}) IN "
+                f"(VALUES {', '.join([f'({one})'] * len(keys))})"
+            )
+            params = [v for k in keys for v in k]  # type: ignore[attr-defined]
+        result = self._conn.exec_driver_sql(
+            f"SELECT version_id, {cols} FROM {_q(record.name)} "
+            f"WHERE superseded_at IS NULL AND {where}",
+            tuple(params),
+        )
+        found: dict[object, tuple[int, tuple[str, ...]]] = {}
+        for row in result.all():
+            values = tuple(row[1:])
+            key: object = (
+                values[key_pos[0]] if len(key_pos) == 1 else tuple(values[i] for i in key_pos)
+            )
+            found[key] = (int(row[0]), values)
+        return found
+
+    def _insert_facts(self, record: RecordKind, facts: list[tuple[object, ...]]) -> None:
+        conn, sql = self._conn, self._sql
+        if sql.sqlite:
+            p = sql.p
+            conn.exec_driver_sql(
+                "INSERT INTO facts (fact_id, uow_id, record_kind, kind, subject_id, valid_date, "
+                f"payload) VALUES ({p}, {self.id}, '{record.name}', {p}, NULLIF({p}, ''), "
+                f"NULLIF({p}, ''), NULLIF({p}, ''))",
+                facts,
+            )
+            return
+        prefix = (self.id, record.name)
+        self._copy(
+            "COPY facts (fact_id, uow_id, record_kind, kind, subject_id, valid_date, payload) "
+            "FROM STDIN (FORMAT text, NULL '')",
+            ((f[0], *prefix, *f[1:]) for f in facts),
+        )
+
+    def _insert_versions(
+        self, record: RecordKind, version_base: int, fact_base: int, rows: Sequence[Sequence[str]]
+    ) -> None:
+        conn, sql = self._conn, self._sql
+        names = ", ".join(_q(c) for c in record.columns)
+        if sql.sqlite:
+            p = sql.p
+            ts = sql.timestamp(self.recorded_at)
+            marks = ", ".join([f"NULLIF({p}, '')"] * len(record.columns))
+            conn.exec_driver_sql(
+                f"INSERT INTO {_q(record.name)} (version_id, recorded_at, fact_id, {names}) "
+                f"VALUES ({p}, '{ts}', {p}, {marks})",
+                [(version_base + i, fact_base + i, *r) for i, r in enumerate(rows)],
+            )
+            return
+        ts_text = self.recorded_at.isoformat(sep=" ")
+        self._copy(
+            f"COPY {_q(record.name)} (version_id, recorded_at, fact_id, {names}) "
+            "FROM STDIN (FORMAT text, NULL '')",
+            ((version_base + i, ts_text, fact_base + i, *r) for i, r in enumerate(rows)),
+        )
+
+    def _copy(self, statement: str, rows: Iterable[Sequence[object]]) -> None:
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _drop_indexes(self, table_name: str) -> list[sa.Index]:
+        table = REGISTER_TABLES[table_name]
+        indexes = sorted(table.indexes, key=lambda i: str(i.name))
+        for index in indexes:
+            self._conn.exec_driver_sql(f"DROP INDEX {_q(str(index.name))}")
+        return indexes
+
+    def _create_indexes(self, indexes: list[sa.Index]) -> None:
+        for index in indexes:
+            index.create(self._conn)
+
+    # -- quarantine and imports --------------------------------------------------------
+
+    def record_quarantine(
+        self, rows: Iterable[QuarantinedRow], *, import_id: int | None = None
+    ) -> list[int]:
+        """Keep bad rows in quarantine.
+
+        Args:
+            rows: the rows with their problems.
+            import_id: the import that found them.
+
+        Returns:
+            The new entries' ids.
+        """
+        self._require_open()
+        items = list(rows)
+        if not items:
+            return []
+        first = self._ids("quarantine", "id", len(items))
+        p = self._sql.p
+        ts = self._sql.timestamp(self.recorded_at)
+        params = [
+            (
+                first + i,
+                import_id,
+                self.id,
+                r.file,
+                r.line,
+                r.kind,
+                json.dumps(dict(r.raw), ensure_ascii=False, sort_keys=True),
+                json.dumps(
+                    [{"path": x.path, "value": x.value, "message": x.message} for x in r.problems],
+                    ensure_ascii=False,
+                ),
+                ts,
+            )
+            for i, r in enumerate(items)
+        ]
+        with _database_errors("quarantining rows"):
+            self._conn.exec_driver_sql(
+                "INSERT INTO quarantine (id, import_id, uow_id, file, line, kind, raw, problems, "
+                f"status, recorded_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'open', "
+                f"{p})",
+                params,
+            )
+        counts = self._counts.setdefault("quarantine", {})
+        counts["recorded"] = counts.get("recorded", 0) + len(items)
+        return [first + i for i in range(len(items))]
+
+    def _close_quarantine(self, ids: Iterable[int], status: str) -> int:
+        self._require_open()
+        wanted = sorted(set(ids))
+        if not wanted:
+            return 0
+        p = self._sql.p
+        closed = 0
+        with _database_errors(f"marking quarantine entries {status}"):
+            for start in range(0, len(wanted), 5000):
+                chunk = wanted[start : start + 5000]
+                marks = ", ".join([p] * len(chunk))
+                found = {
+                    int(r[0])
+                    for r in self._conn.exec_driver_sql(
+                        f"SELECT id FROM quarantine WHERE id IN ({marks})", tuple(chunk)
+                    )
+                }
+                missing = [i for i in chunk if i not in found]
+                if missing:
+                    raise RecordNotFoundError(f"quarantine entries {missing}: no such entry")
+                result = self._conn.exec_driver_sql(
+                    f"UPDATE quarantine SET status = {p}, closed_at = {p}, closed_by = {p} "
+                    f"WHERE status = 'open' AND id IN ({marks})",
+                    (status, self._sql.timestamp(self.recorded_at), self.actor, *chunk),
+                )
+                closed += result.rowcount
+        counts = self._counts.setdefault("quarantine", {})
+        counts[status] = counts.get(status, 0) + closed
+        return closed
+
+    def discard_quarantine(self, ids: Iterable[int]) -> int:
+        """Mark open quarantine entries discarded by the actor.
+
+        Args:
+            ids: entry ids.
+
+        Returns:
+            How many open entries were discarded.
+
+        Raises:
+            RecordNotFoundError: an id names no entry.
+        """
+        return self._close_quarantine(ids, "discarded")
+
+    def resolve_quarantine(self, ids: Iterable[int]) -> int:
+        """Mark open quarantine entries resolved (fixed and re-imported).
+
+        Args:
+            ids: entry ids.
+
+        Returns:
+            How many open entries were resolved.
+
+        Raises:
+            RecordNotFoundError: an id names no entry.
+        """
+        return self._close_quarantine(ids, "resolved")
+
+    def record_import(self, sources: Sequence[SourceFile], summary: Mapping[str, Any]) -> int:
+        """Record that a register was imported from these files.
+
+        Args:
+            sources: the files with their SHA-256 sums.
+            summary: what the import did (JSON-able).
+
+        Returns:
+            The import's id.
+        """
+        self._require_open()
+        import_id = self._ids("imports", "id", 1)
+        p = self._sql.p
+        with _database_errors("recording an import"):
+            self._conn.exec_driver_sql(
+                "INSERT INTO imports (id, uow_id, recorded_at, actor, source_digest, sources, "
+                f"summary) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                (
+                    import_id,
+                    self.id,
+                    self._sql.timestamp(self.recorded_at),
+                    self.actor,
+                    source_digest(sources),
+                    json.dumps([[s.name, s.sha256] for s in sources], ensure_ascii=False),
+                    json.dumps(dict(summary), ensure_ascii=False, sort_keys=True, default=str),
+                ),
+            )
+        self._details.setdefault("imports", []).append(import_id)
+        return import_id
+
+
+class SqlStorage:
+    """The register in a SQL database: a SQLite file or PostgreSQL (psycopg 3).
+
+    Args:
+        url: ``sqlite:///famplan.db`` or ``postgresql+psycopg://user@host/db``.
+        migrate: bring the schema to the newest revision first (Alembic); otherwise a
+            schema that is not at the newest revision is refused.
+        **engine_options: passed on to `sqlalchemy.create_engine`.
+
+    Raises:
+        ConfigurationError: the URL names no supported database.
+        StorageError: the schema is not at the newest revision (run ``famplan db upgrade``).
+    """
+
+    PLUGIN_NAME = "sql"
+
+    def __init__(self, url: str | sa.URL, *, migrate: bool = False, **engine_options: Any) -> None:
+        from famplan_core.storage import migrations
+
+        self.engine = create_engine(url, **engine_options)
+        self.url = self.engine.url.render_as_string(hide_password=True)
+        try:
+            if migrate:
+                migrations.upgrade_engine(self.engine)
+            else:
+                found, wanted = migrations.current_revision(self.engine), migrations.head()
+                if found != wanted:
+                    raise StorageError(
+                        f"the database {self.url} is at schema revision {found or 'none'}, "
+                        f"expected {wanted}: run 'famplan db upgrade'"
+                    )
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SqlStorage({self.url!r})"
+
+    def unit_of_work(
+        self, *, actor: str, recorded_at: dt.datetime, operation: str = "write"
+    ) -> SqlUnitOfWork:
+        """Open a unit of work: one transaction and one audit entry.
+
+        Args:
+            actor: who acts (staff member or system).
+            recorded_at: the record time (the core never reads the clock).
+            operation: what is done, for the audit, e.g. ``import``.
+
+        Raises:
+            StorageError: `recorded_at` is before the latest unit of work's (on entering).
+        """
+        return SqlUnitOfWork(self, actor=actor, recorded_at=recorded_at, operation=operation)
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[SqlReader]:
+        """Open a read-only snapshot of the register (one transaction)."""
+        with _database_errors("opening a snapshot"), self.engine.connect() as conn:
+            if not is_sqlite(conn):
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield SqlReader(self, conn)
+
+    def facts_frame(
+        self, d: dt.date, division: str, known_at: dt.datetime | None = None
+    ) -> FactsFrame:
+        """The facts frame of every stored person for date `d` (R0.1-R0.6, R0.10).
+
+        Args:
+            d: the evaluation date.
+            division: the deployment's division code (prefix of the 12-digit codes).
+            known_at: use only what was recorded by then; None for the current versions.
+        """
+        from famplan_core.storage.frame import build_facts_frame
+
+        return build_facts_frame(self, d, division, known_at)
+
+    def verify_audit(self) -> int:
+        """Check the audit's hash chain.
+
+        Returns:
+            The number of entries checked.
+
+        Raises:
+            StorageError: an entry was changed, removed or inserted out of order.
+        """
+        with self.reader() as reader:
+            rows = reader._all(
+                "SELECT id, actor, recorded_at, operation, summary, prev_hash, hash "
+                "FROM audit ORDER BY id"
+            )
+        prev = _GENESIS
+        for expected_id, (
+            entry_id,
+            actor,
+            recorded_at,
+            operation,
+            summary,
+            prev_hash,
+            digest,
+        ) in enumerate(rows, start=1):
+            wanted = _audit_hash(
+                prev, int(entry_id), actor, _timestamp(recorded_at), operation, summary
+            )
+            if int(entry_id) != expected_id or prev_hash != prev or digest != wanted:
+                raise StorageError(
+                    f"audit entry {entry_id}: the hash chain is broken (expected entry "
+                    f"{expected_id} with hash {wanted}, found {digest})"
+                )
+            prev = digest
+        return len(rows)
+
+    def close(self) -> None:
+        """Release the storage's connections."""
+        self.engine.dispose()
