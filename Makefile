@@ -21,8 +21,7 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/famplan --help
-	$(BIN)/famplan plugins
+	$(BIN)/famplan demo $(DEMO_DIR)
 
 test: $(STAMP)
 	scripts/test

@@ -155,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     Args:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
-    from famplan_core.cli import commands, register_commands  # noqa: F401  (registers commands)
+    from famplan_core.cli import (  # noqa: F401  (each module registers its commands)
+        commands,
+        demo_command,
+        register_commands,
+    )
 
     _add_plugin_commands()
     try:
