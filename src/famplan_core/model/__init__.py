@@ -37,6 +37,7 @@ from famplan_core.model.identity import (
 )
 from famplan_core.model.money import Money
 from famplan_core.model.people import Household, Person
+from famplan_core.model.register_kinds import RECORD_CLASSES, REGISTER_COLUMNS
 from famplan_core.model.sensitivity import (
     SENSITIVITY_KEY,
     Sensitivity,
@@ -47,6 +48,8 @@ from famplan_core.model.sensitivity import (
 )
 
 __all__ = [
+    "RECORD_CLASSES",
+    "REGISTER_COLUMNS",
     "SENSITIVITY_KEY",
     "Certificate",
     "CertificateColumns",

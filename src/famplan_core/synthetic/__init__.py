@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from famplan_core.model.register_kinds import REGISTER_COLUMNS
 from famplan_core.synthetic._assemble import (
     LINK_ADOPTIVE,
     Population,
@@ -59,37 +60,7 @@ __all__ = [
     "write_register",
 ]
 
-FILE_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "persons": (
-        "person_id",
-        "citizen_id",
-        "name",
-        "sex",
-        "birth_date",
-        "death_date",
-        "ethnicity",
-        "marital_status",
-        "hukou_division",
-        "hukou_type",
-        "residence_division",
-        "household_id",
-        "relation_to_head",
-    ),
-    "households": ("household_id", "division", "address", "head_person_id"),
-    "parent_child": ("parent_id", "child_id", "kind", "since"),
-    "unions": ("person_a", "person_b", "start", "end", "end_reason"),
-    "hukou_changes": ("person_id", "date", "hukou_division", "hukou_type"),
-    "disabilities": ("person_id", "grade", "category", "valid_from", "valid_to"),
-    "certificates": (
-        "certificate_id",
-        "kind",
-        "holder_id",
-        "child_id",
-        "issued_on",
-        "revoked_on",
-    ),
-    "enrolments": ("person_id", "program", "since", "category"),
-}
+FILE_COLUMNS: Mapping[str, tuple[str, ...]] = REGISTER_COLUMNS
 """Every register file with its columns, in the order of the register format spec."""
 
 PROGRAMS = ("rural_reward", "special_assistance", "only_child_reward", "childcare_subsidy")

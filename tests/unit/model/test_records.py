@@ -273,3 +273,17 @@ def test_enrolment() -> None:
     with pytest.raises(ValidationError) as excinfo:
         Enrolment(person_id="p1", program="", since=dt.date(2012, 1, 1), category="")
     assert set(problems_of(excinfo)) == {"program", "category"}
+
+
+def test_every_layer_takes_the_spec_columns_from_the_model() -> None:
+    """The reader's format table, the storage tables and the generator agree with the model."""
+    from famplan_core.exchange.register_format import KIND_BY_NAME
+    from famplan_core.model import REGISTER_COLUMNS
+    from famplan_core.storage.tables import RECORD_KINDS
+    from famplan_core.synthetic import FILE_COLUMNS
+
+    assert list(REGISTER_COLUMNS) == list(RECORD_KINDS) == list(FILE_COLUMNS)
+    for kind, columns in REGISTER_COLUMNS.items():
+        assert RECORD_KINDS[kind].columns == columns
+        assert FILE_COLUMNS[kind] == columns
+        assert tuple(c.name for c in KIND_BY_NAME[kind].columns) == columns
