@@ -190,25 +190,37 @@ def find_config(explicit: Path | None = None, *, cwd: Path | None = None) -> Pat
     )
 
 
-def render_config(*, division: str, name: str, plugins: Mapping[str, bool] | None = None) -> str:
-    """The text of a new `famplan.toml` with the SQLite default.
+def render_config(
+    *,
+    division: str,
+    name: str,
+    plugins: Mapping[str, bool] | None = None,
+    storage_url: str = DEFAULT_SQLITE_URL,
+) -> str:
+    """The text of a new `famplan.toml`, with the SQLite default unless a URL is given.
 
     Args:
         division: the township's division code.
         name: the township's name.
         plugins: installed plugins to list, each enabled or not.
+        storage_url: where the register is stored.
     """
     import tomli_w
 
     document: dict[str, Any] = {
         "township": {"division": division, "name": name},
-        "storage": {"backend": "sql", "url": DEFAULT_SQLITE_URL},
+        "storage": {"backend": "sql", "url": storage_url},
         "notices": {"window_days": 7, "complaint_phone": "", "complaint_box": ""},
     }
     if plugins:
         document["plugins"] = {plugin: {"enabled": on} for plugin, on in sorted(plugins.items())}
+    where = (
+        "in famplan.db beside this file (SQLite)"
+        if storage_url == DEFAULT_SQLITE_URL
+        else "at the [storage] url below"
+    )
     header = (
         "# famplan-core deployment configuration; see the configuration reference.\n"
-        "# The register is stored in famplan.db beside this file (SQLite).\n\n"
+        f"# The register is stored {where}.\n\n"
     )
     return header + tomli_w.dumps(document)

@@ -37,8 +37,6 @@ DEMO_NAME = "顾官屯镇"
 DEMO_AS_OF = dt.date(2026, 11, 1)
 """The synthetic register's date: the demo's months are the two that end with it."""
 MARKER = ".famplan-demo"
-UNCONFIRMED_POLICY_PLUGINS = frozenset({"policy-shandong"})
-"""Installed policy plugins the demo switches off: their values are not yet confirmed."""
 
 
 class Progress(Protocol):
@@ -139,13 +137,7 @@ def build_demo(
     """
     report = progress or _Silent()
     _prepare(folder, force)
-    # The demo shows the national floors: a policy plugin whose values are placeholders
-    # (famplan-policy-shandong's are, until confirmed) is listed but switched off.
-    installed = {
-        i.name: i.name not in UNCONFIRMED_POLICY_PLUGINS
-        for i in PluginManager.assemble().plugins()
-        if not i.default
-    }
+    installed = {i.name: i.enabled for i in PluginManager.assemble().plugins() if not i.default}
     (folder / CONFIG_FILE).write_text(
         render_config(division=DEMO_DIVISION, name=DEMO_NAME, plugins=installed), "utf-8"
     )

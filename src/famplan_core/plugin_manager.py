@@ -5,7 +5,10 @@ through the ``famplan`` entry-point group. Only the plugins a deployment enables
 loaded: every installed plugin is enabled unless its ``[plugins.<name>]`` table in
 `famplan.toml` says ``enabled = false``, and the ``FAMPLAN_LOAD_PLUGINS`` variable (a
 comma-separated list of plugin names; empty for none) overrides the configuration for
-tests and debugging. Each plugin module declares the core API range it needs as
+tests and debugging. A plugin module may declare ``FAMPLAN_ENABLED_BY_DEFAULT = False``
+(a policy plugin whose values are not yet confirmed, say): it is then loaded only where a
+deployment says ``enabled = true`` or ``FAMPLAN_LOAD_PLUGINS`` names it. Each plugin module
+declares the core API range it needs as
 ``FAMPLAN_API = ">=1.0,<2"``; a deployment whose core cannot meet it refuses to start.
 After registration ``check_pending()`` runs, so a misspelt hook fails at start-up.
 """
@@ -179,6 +182,19 @@ class PluginManager:
                     f"plugin {name!r} from {dist_name} {dist_version} failed to load "
                     f"({ep.value}): {type(exc).__name__}: {exc}"
                 ) from exc
+            if not getattr(module, "FAMPLAN_ENABLED_BY_DEFAULT", True) and not _asked_for(
+                name, config, environ
+            ):
+                manager._infos[name] = PluginInfo(
+                    name=name,
+                    distribution=dist_name,
+                    version=dist_version,
+                    enabled=False,
+                    default=False,
+                    hooks=(),
+                    requires=str(getattr(module, "FAMPLAN_API", "")),
+                )
+                continue
             manager._register(name, module, dist_name, dist_version, default=False)
         for name, obj in (extra or {}).items():
             manager._register(name, obj, "(registered in code)", "", default=False)
@@ -388,6 +404,14 @@ class PluginManager:
     def run_completed(self, run: object) -> None:
         """Tell plugins that a monthly run was stored."""
         self._pm.hook.famplan_run_completed(run=run)
+
+
+def _asked_for(name: str, config: Config | None, environ: Mapping[str, str]) -> bool:
+    """Whether a plugin that is off by default was switched on explicitly."""
+    override = environ.get(LOAD_PLUGINS_VARIABLE)
+    if override is not None:
+        return name in {part.strip() for part in override.split(",")}
+    return config is not None and config.plugins.get(name, {}).get("enabled") is True
 
 
 def _plugin_name(cls: Any) -> str:

@@ -28,7 +28,7 @@ from famplan_core.model.frame import NO_ROW, CertificateColumns, FactsFrame
 from famplan_core.model.identity import DivisionCode
 from famplan_core.model.people import Person
 
-__all__ = ["ChildAsOf", "PersonAsOf", "RegisterRecords", "fold_frame", "person_as_of"]
+__all__ = ["ChildOnDate", "PersonOnDate", "RegisterRecords", "fold_frame", "person_as_of"]
 
 _LINK_CODE = {LinkKind.BIRTH: 1, LinkKind.ADOPTIVE: 2}
 
@@ -55,7 +55,7 @@ class RegisterRecords:
 
 
 @attrs.frozen(kw_only=True)
-class ChildAsOf:
+class ChildOnDate:
     """One of a person's children on a date (R0.4).
 
     Attributes:
@@ -75,7 +75,7 @@ class ChildAsOf:
 
 
 @attrs.frozen(kw_only=True)
-class PersonAsOf:
+class PersonOnDate:
     """One person as the register stood for a date.
 
     Attributes:
@@ -98,12 +98,12 @@ class PersonAsOf:
     hukou_division: DivisionCode | None
     hukou_type: HukouType | None
     unions: tuple[Union, ...]
-    children: tuple[ChildAsOf, ...]
+    children: tuple[ChildOnDate, ...]
     disabilities: tuple[DisabilityCertificate, ...]
     certificates: tuple[Certificate, ...]
 
     @property
-    def living_children(self) -> tuple[ChildAsOf, ...]:
+    def living_children(self) -> tuple[ChildOnDate, ...]:
         """The ever-children alive on D."""
         return tuple(child for child in self.children if child.alive)
 
@@ -150,8 +150,8 @@ class _Index:
             return None
         return latest.hukou_division, latest.hukou_type
 
-    def children_on(self, parent_id: str, d: dt.date) -> list[ChildAsOf]:
-        chosen: dict[str, ChildAsOf] = {}
+    def children_on(self, parent_id: str, d: dt.date) -> list[ChildOnDate]:
+        chosen: dict[str, ChildOnDate] = {}
         for link in self.links_of_parent.get(parent_id, ()):
             child = self.persons.get(link.child_id)
             if child is None or link.kind is LinkKind.STEP:
@@ -159,7 +159,7 @@ class _Index:
             joined = child.birth_date if link.kind is LinkKind.BIRTH else link.since
             if joined is None or joined > d or child.birth_date > d:
                 continue
-            view = ChildAsOf(
+            view = ChildOnDate(
                 person_id=child.person_id,
                 sex=child.sex,
                 kind=link.kind,
@@ -172,7 +172,7 @@ class _Index:
                 chosen[child.person_id] = view
         return sorted(chosen.values(), key=lambda c: (c.joined, c.person_id))
 
-    def mother_birth_date(self, parent: Person, child: ChildAsOf, d: dt.date) -> dt.date | None:
+    def mother_birth_date(self, parent: Person, child: ChildOnDate, d: dt.date) -> dt.date | None:
         """R3.4: P herself when female, else the female parent linked to K by P's kind of link."""
         if parent.sex is Sex.FEMALE:
             return parent.birth_date
@@ -188,7 +188,7 @@ class _Index:
         return min(births) if births else None
 
 
-def person_as_of(records: RegisterRecords, person_id: str, d: dt.date) -> PersonAsOf:
+def person_as_of(records: RegisterRecords, person_id: str, d: dt.date) -> PersonOnDate:
     """One person as the register stood for `d`.
 
     Args:
@@ -202,10 +202,10 @@ def person_as_of(records: RegisterRecords, person_id: str, d: dt.date) -> Person
     return _person_as_of(_Index(records), person_id, d)
 
 
-def _person_as_of(index: _Index, person_id: str, d: dt.date) -> PersonAsOf:
+def _person_as_of(index: _Index, person_id: str, d: dt.date) -> PersonOnDate:
     person = index.persons[person_id]
     hukou = index.hukou_on(person, d)
-    return PersonAsOf(
+    return PersonOnDate(
         person_id=person_id,
         date=d,
         alive=_alive(person, d),
@@ -223,7 +223,7 @@ def _person_as_of(index: _Index, person_id: str, d: dt.date) -> PersonAsOf:
     )
 
 
-def _lapse_from(children: Iterable[ChildAsOf], certificate: Certificate) -> dt.date | None:
+def _lapse_from(children: Iterable[ChildOnDate], certificate: Certificate) -> dt.date | None:
     """R4.4: 1 January after the first child other than K who joined after the issue date."""
     later = [
         c.joined

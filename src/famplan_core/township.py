@@ -7,13 +7,15 @@ command line passes the time it reads).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from famplan_core.config import Config, find_config, load_config
+from famplan_core.errors import ConfigurationError, StorageError
 from famplan_core.exchange.importer import ImportSummary, import_register
 from famplan_core.exchange.reader import write_register
 from famplan_core.plugin_manager import PluginManager
@@ -51,7 +53,8 @@ class Township:
         backend = self.plugins.pick(
             self.plugins.storage_backends(), self.config.storage.backend, "storage backend"
         )
-        storage: Storage = backend(self.config.storage_url())
+        with _database_errors(self.config.storage_url()):
+            storage: Storage = backend(self.config.storage_url())
         return storage
 
     def upgrade_database(self, revision: str = "head") -> str:
@@ -60,13 +63,22 @@ class Township:
         Returns:
             The schema revision now current.
         """
+        from alembic.util.exc import CommandError
+
         from famplan_core.storage import migrations
         from famplan_core.storage.engine import create_engine
 
-        engine = create_engine(self.config.storage_url())
+        url = self.config.storage_url()
+        engine = create_engine(url)
         try:
-            migrations.upgrade_engine(engine, revision)
-            return migrations.current_revision(engine) or ""
+            with _database_errors(url):
+                migrations.upgrade_engine(engine, revision)
+                return migrations.current_revision(engine) or ""
+        except CommandError as exc:
+            raise ConfigurationError(
+                f"cannot upgrade {url} to schema revision {revision!r}: {exc} (use 'head' for "
+                "the newest)"
+            ) from exc
         finally:
             engine.dispose()
 
@@ -159,6 +171,18 @@ class Township:
 
     def __repr__(self) -> str:
         return f"<Township {self.config.township.name} {self.division}>"
+
+
+@contextlib.contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn a database driver's failure into one clear StorageError naming the database."""
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot use the database {url}: {reason}") from exc
 
 
 def open_township(

@@ -67,6 +67,8 @@ pass_context = click.make_pass_decorator(Context)
 
 
 def _json_default(value: object) -> object:
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.isoformat() + "+00:00"  # record times are stored in UTC
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, Path):

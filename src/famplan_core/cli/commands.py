@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
-from famplan_core.config import CONFIG_FILE, find_config, load_config, render_config
+from famplan_core.config import (
+    CONFIG_FILE,
+    DEFAULT_SQLITE_URL,
+    find_config,
+    load_config,
+    render_config,
+)
 from famplan_core.errors import ConfigurationError, ValidationError
 from famplan_core.model.identity import CitizenId, DivisionCode
 from famplan_core.plugin_manager import PluginManager
@@ -28,10 +34,22 @@ def _today() -> dt.date:
 )
 @click.option("--name", required=True, help="The township's name, e.g. 顾官屯镇.")
 @click.option("--force", is_flag=True, help="Overwrite an existing famplan.toml.")
+@click.option(
+    "--storage-url",
+    default=DEFAULT_SQLITE_URL,
+    show_default=True,
+    help="Where to store the register, e.g. postgresql+psycopg://user@host/db.",
+)
 @json_option
 @pass_context
 def init(
-    ctx: Context, directory: Path, division: str, name: str, force: bool, as_json: bool
+    ctx: Context,
+    directory: Path,
+    division: str,
+    name: str,
+    force: bool,
+    storage_url: str,
+    as_json: bool,
 ) -> None:
     """Make a new deployment in DIRECTORY: famplan.toml with the SQLite default beside it."""
     try:
@@ -43,10 +61,13 @@ def init(
     target = directory / CONFIG_FILE
     if target.exists() and not force:
         raise ConfigurationError(f"{target} already exists; use --force to overwrite it")
-    installed = {info.name: True for info in PluginManager.assemble().plugins() if not info.default}
+    installed = {i.name: i.enabled for i in PluginManager.assemble().plugins() if not i.default}
     directory.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        render_config(division=code.value, name=name.strip(), plugins=installed), "utf-8"
+        render_config(
+            division=code.value, name=name.strip(), plugins=installed, storage_url=storage_url
+        ),
+        "utf-8",
     )
     config = load_config(target)
     from famplan_core.township import Township

@@ -40,7 +40,20 @@ actor_option = click.option(
     help="Who does this: recorded in the audit and the history.",
 )
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class _Date(click.DateTime):
+    """A YYYY-MM-DD date, shown as such in the help."""
+
+    name = "YYYY-MM-DD"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "YYYY-MM-DD"
+
+
+_DATE = _Date()
 
 
 @cli.group()
@@ -126,9 +139,15 @@ def import_(
             else ""
         )
         ctx.console.print(f"Nothing changed: the register already holds these rows{again}.")
-    if summary.quarantined:
+    if summary.quarantined and dry_run:
+        ctx.console.print(f"{summary.quarantined} bad row(s) would go to quarantine.")
+    elif summary.quarantined:
         ctx.console.print(
             f"{summary.quarantined} bad row(s) are in quarantine: see `famplan quarantine list`."
+        )
+    if summary.resolved:
+        ctx.console.print(
+            f"{summary.resolved} earlier quarantined row(s) are resolved: fixed rows arrived."
         )
     shown = 5
     for warning in summary.warnings[:shown]:

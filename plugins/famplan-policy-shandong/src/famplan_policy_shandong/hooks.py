@@ -8,10 +8,18 @@ from importlib.resources import files
 from famplan_core import hookimpl
 from famplan_core.rules import Parameter, load_parameter_directory
 
-__all__ = ["FAMPLAN_API", "famplan_register_parameters", "shandong_parameters"]
+__all__ = [
+    "FAMPLAN_API",
+    "FAMPLAN_ENABLED_BY_DEFAULT",
+    "famplan_register_parameters",
+    "shandong_parameters",
+]
 
 FAMPLAN_API = ">=1.0,<2"
 """The famplan-core API range this plugin needs."""
+
+FAMPLAN_ENABLED_BY_DEFAULT = False
+"""Its values are placeholders until confirmed: a deployment must switch it on explicitly."""
 
 
 def shandong_parameters() -> tuple[Parameter, ...]:
