@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from famplan_core.benefits import BenefitService
 from famplan_core.config import Config, find_config, load_config
 from famplan_core.errors import ConfigurationError, StorageError
 from famplan_core.exchange.importer import ImportSummary, import_register
@@ -56,6 +57,11 @@ class Township:
         with _database_errors(self.config.storage_url()):
             storage: Storage = backend(self.config.storage_url())
         return storage
+
+    @functools.cached_property
+    def benefits(self) -> BenefitService:
+        """The benefit programs of this deployment: runs, rolls, explanations, checks."""
+        return BenefitService.for_township(self)
 
     def upgrade_database(self, revision: str = "head") -> str:
         """Bring the database schema to `revision` (Alembic); creates the SQLite file.

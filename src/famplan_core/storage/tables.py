@@ -37,6 +37,8 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from famplan_core.model.register_kinds import REGISTER_COLUMNS
+
 __all__ = [
     "JOURNAL_TABLES",
     "RECORD_KINDS",
@@ -97,21 +99,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
     for k in (
         RecordKind(
             name="persons",
-            columns=(
-                "person_id",
-                "citizen_id",
-                "name",
-                "sex",
-                "birth_date",
-                "death_date",
-                "ethnicity",
-                "marital_status",
-                "hukou_division",
-                "hukou_type",
-                "residence_division",
-                "household_id",
-                "relation_to_head",
-            ),
+            columns=REGISTER_COLUMNS["persons"],
             key=("person_id",),
             dates=frozenset({"birth_date", "death_date"}),
             subject="person_id",
@@ -122,7 +110,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="households",
-            columns=("household_id", "division", "address", "head_person_id"),
+            columns=REGISTER_COLUMNS["households"],
             key=("household_id",),
             subject="head_person_id",
             noun="household",
@@ -130,7 +118,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="parent_child",
-            columns=("parent_id", "child_id", "kind", "since"),
+            columns=REGISTER_COLUMNS["parent_child"],
             key=("parent_id", "child_id", "kind"),
             dates=frozenset({"since"}),
             subject="parent_id",
@@ -139,7 +127,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="unions",
-            columns=("person_a", "person_b", "start", "end", "end_reason"),
+            columns=REGISTER_COLUMNS["unions"],
             key=("person_a", "person_b", "start"),
             dates=frozenset({"start", "end"}),
             subject="person_a",
@@ -148,7 +136,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="hukou_changes",
-            columns=("person_id", "date", "hukou_division", "hukou_type"),
+            columns=REGISTER_COLUMNS["hukou_changes"],
             key=("person_id", "date"),
             dates=frozenset({"date"}),
             subject="person_id",
@@ -157,7 +145,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="disabilities",
-            columns=("person_id", "grade", "category", "valid_from", "valid_to"),
+            columns=REGISTER_COLUMNS["disabilities"],
             key=("person_id", "valid_from"),
             dates=frozenset({"valid_from", "valid_to"}),
             integers=frozenset({"grade"}),
@@ -167,7 +155,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="certificates",
-            columns=("certificate_id", "kind", "holder_id", "child_id", "issued_on", "revoked_on"),
+            columns=REGISTER_COLUMNS["certificates"],
             key=("certificate_id", "holder_id"),
             dates=frozenset({"issued_on", "revoked_on"}),
             subject="holder_id",
@@ -176,7 +164,7 @@ RECORD_KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind(
             name="enrolments",
-            columns=("person_id", "program", "since", "category"),
+            columns=REGISTER_COLUMNS["enrolments"],
             key=("person_id", "program"),
             dates=frozenset({"since"}),
             subject="person_id",
@@ -332,3 +320,6 @@ REGISTER_TABLES: Mapping[str, sa.Table] = {
 
 JOURNAL_TABLES: tuple[sa.Table, ...] = (audit, facts, imports, quarantine)
 """The tables besides the register's: the audit, the fact journal, imports and quarantine."""
+
+# The benefit tables share this metadata: one schema, one Alembic history, one check.
+from famplan_core.storage import benefit_tables as _benefit_tables  # noqa: E402, F401
