@@ -2,14 +2,15 @@
 
 `build_demo` makes a deployment in a folder, writes a deterministic synthetic register in
 the register format, imports it through the public path (a few deliberately bad rows go to
-quarantine), runs the benefit programs for the register's last two months and writes the
-payment rolls. The register's own date fixes every month used, so running the demo twice
-gives the same numbers.
+quarantine), runs the benefit programs for the register's last two months, stores the
+entitlements with their decision records, and writes the payment rolls. The register's own
+date fixes every month used, so running the demo twice gives the same numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -130,7 +131,8 @@ def build_demo(
         persons: the register's size (about 40,000 for a town of 37 villages).
         force: replace a non-empty folder not made by the demo.
         progress: where to report the steps.
-        run_month: how to run (and roll) one month; the default evaluates the programs.
+        run_month: how to run (and roll) one month; the default stores a run and writes
+            the month's payment roll under ``rolls/``.
 
     Raises:
         ConfigurationError: the folder holds something else.
@@ -164,7 +166,7 @@ def build_demo(
     months = tuple(
         f"{d:%Y-%m}" for d in (dt.date(DEMO_AS_OF.year, DEMO_AS_OF.month - 1, 1), DEMO_AS_OF)
     )
-    runner = run_month or _evaluate_month
+    runner = run_month or functools.partial(_run_and_roll, actor=actor, recorded_at=recorded_at)
     figures: tuple[ProgramFigures, ...] = ()
     files: dict[str, str] = {
         "register": str(register_folder),
@@ -189,26 +191,30 @@ def build_demo(
     )
 
 
-def _evaluate_month(township: Township, month: str) -> dict[str, Any]:
-    """Evaluate every monthly program for `month` without storing (the fallback runner)."""
-    from famplan_core.rules import evaluate_program
+def _run_and_roll(
+    township: Township, month: str, *, actor: str, recorded_at: dt.datetime
+) -> dict[str, Any]:
+    """Run the benefit programs for `month`, store the entitlements, and write its roll."""
+    from famplan_core.benefits import write_roll_csv
 
-    year, number = (int(part) for part in month.split("-"))
-    d = dt.date(year, number, 1)
-    frame = township.storage.facts_frame(d, township.division)
-    parameters = township.plugins.parameter_set()
-    figures = []
-    for code, program in sorted(township.plugins.programs().items()):
-        if not program.monthly:
-            continue
-        result = evaluate_program(program, frame, parameters)
-        total = int(result.amounts_fen.sum())
-        figures.append(
-            ProgramFigures(
-                program=code,
-                name_zh=program.name_zh,
-                beneficiaries=len(result.rows),
-                amount=f"{total // 100}.{total % 100:02d}",
-            )
+    service = township.benefits
+    service.run(month, actor=actor, recorded_at=recorded_at)
+    roll = service.roll(month, actor=actor, recorded_at=recorded_at)
+    rolls = township.config.folder / "rolls"
+    rolls.mkdir(exist_ok=True)
+    path = rolls / f"roll-{month}.csv"
+    write_roll_csv(roll, path)
+    programs = township.plugins.programs()
+    beneficiaries: dict[str, set[str]] = {}
+    for line in roll.lines:
+        beneficiaries.setdefault(line.program, set()).add(line.person_id)
+    figures = tuple(
+        ProgramFigures(
+            program=total.program,
+            name_zh=programs[total.program].name_zh if total.program in programs else "",
+            beneficiaries=len(beneficiaries.get(total.program, ())),
+            amount=str(total.amount),
         )
-    return {"figures": tuple(figures)}
+        for total in sorted(roll.totals, key=lambda t: t.program)
+    )
+    return {"figures": figures, "files": {f"payment roll {month}": str(path)}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -44,6 +45,22 @@ def test_the_demo_runs_to_its_summary_and_twice_gives_the_same_numbers(tmp_path:
     assert all(p["beneficiaries"] > 0 for p in programs.values())
     rural = programs["rural_reward"]
     assert rural["amount"] == f"{rural['beneficiaries'] * 80}.00"  # the national floor, R2.6
+    roll = Path(one["files"]["payment roll 2026-11"])
+    with roll.open(encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert list(lines[0]) == [
+        "program",
+        "month",
+        "person_id",
+        "citizen_id",
+        "name",
+        "category",
+        "amount",
+        "kind",
+    ]
+    for code, figures in programs.items():
+        fen = sum(int(line["amount"].replace(".", "")) for line in lines if line["program"] == code)
+        assert f"{fen // 100}.{fen % 100:02d}" == figures["amount"]  # reconciles to the fen
 
 
 def test_the_human_summary_names_every_output(tmp_path: Path) -> None:
