@@ -30,8 +30,22 @@ def _service(ctx: Context) -> Any:
 
 def _month(text: str) -> dt.date:
     from famplan_core.benefits import parse_month
+    from famplan_core.errors import ValidationError
 
-    return parse_month(text, path="--month")
+    try:
+        return parse_month(text, path="--month")
+    except ValidationError as exc:
+        # A malformed argument is a usage error (exit 2), like every other option.
+        raise click.BadParameter(exc.problems[0].message, param_hint="--month") from None
+
+
+def _not_after_today(day: dt.date) -> dt.date:
+    if day > dt.date.today():
+        raise click.BadParameter(
+            f"{day} is after today; a grant is recorded once it has been approved",
+            param_hint="--approved-on",
+        )
+    return day
 
 
 def _month_option(function: Any) -> Any:
@@ -165,7 +179,7 @@ def grant(
     made = _service(ctx).grant(
         household_id,
         amount=amount,
-        approved_on=approved_on.date(),
+        approved_on=_not_after_today(approved_on.date()),
         reason=reason,
         actor=actor,
         recorded_at=now(),

@@ -242,6 +242,16 @@ def quarantine_discard(ctx: Context, ids: tuple[int, ...], actor: str, as_json: 
     ctx.console.print(f"Discarded {count} quarantined row(s).")
 
 
+def _sex(code: str) -> str:
+    from famplan_core.model.codes import Sex
+
+    try:
+        sex = Sex(code)
+    except ValueError:
+        return code
+    return f"{code} {sex.label_en} ({sex.label_zh})"
+
+
 def _union(union: Any) -> str:
     text = f"{union.partner_id} from {union.start}"
     if union.end is not None:
@@ -290,7 +300,7 @@ def person_show(
     facts = [
         ("alive", "yes" if view.alive else f"no (died {view.death_date})"),
         ("age", view.age if view.age >= 0 else "not yet born"),
-        ("sex", view.sex),
+        ("sex", _sex(view.sex)),
         ("hukou", f"{view.hukou_type} {view.hukou_division}" if view.hukou_known else "unknown"),
         ("unions", "; ".join(_union(u) for u in view.unions) or "-"),
         (
