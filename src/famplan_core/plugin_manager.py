@@ -55,6 +55,8 @@ DEFAULT_PLUGINS: Mapping[str, str] = {
     "sql-storage": "famplan_core.storage.hooks",
     "national-programs": "famplan_core.programs.hooks",
     "core-reports": "famplan_core.reporting.hooks",
+    "core-exchange": "famplan_core.exchange.hooks",
+    "core-notices": "famplan_core.notices.hooks",
 }
 """The core's own plugins, by name: registered through the same hooks as any other."""
 

@@ -18,7 +18,9 @@ from famplan_core.benefits import BenefitService
 from famplan_core.config import Config, find_config, load_config
 from famplan_core.errors import ConfigurationError, StorageError
 from famplan_core.exchange.importer import ImportSummary, import_register
+from famplan_core.exchange.service import ExchangeService
 from famplan_core.exchange.reader import write_register
+from famplan_core.notices import NoticeService
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.ports import HistoryEntry, PersonAsOf, QuarantineEntry, Storage
 from famplan_core.storage.tables import RECORD_KINDS
@@ -62,6 +64,16 @@ class Township:
     def benefits(self) -> BenefitService:
         """The benefit programs of this deployment: runs, rolls, explanations, checks."""
         return BenefitService.for_township(self)
+
+    @functools.cached_property
+    def exchange(self) -> ExchangeService:
+        """Data exchange (数据交换) with the province and other townships."""
+        return ExchangeService.for_township(self)
+
+    @functools.cached_property
+    def notices(self) -> NoticeService:
+        """The public notices (公示) of this deployment."""
+        return NoticeService.for_township(self)
 
     def upgrade_database(self, revision: str = "head") -> str:
         """Bring the database schema to `revision` (Alembic); creates the SQLite file.

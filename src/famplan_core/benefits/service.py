@@ -108,6 +108,7 @@ class _Plan:
     totals: dict[str, tuple[int, int]]
     paid: dict[dt.date, dict[tuple[str, str], PaidLine]]
     run_checkpoint: Checkpoint | None
+    holds: Any = None  # famplan_core.notices.holds.NoticeHolds: payments notices hold back
 
 
 @attrs.frozen(kw_only=True)
@@ -295,6 +296,7 @@ class BenefitService:
                 totals={} if evaluate_run else store.entitlement_totals(d),
                 paid={m: store.paid(m) for m in arrears_months},
                 run_checkpoint=run_checkpoint,
+                holds=_notice_holds(reader.connection) if arrears_months else None,
             )
 
     def _unchanged(self, d: dt.date, plan: _Plan) -> RunSummary:
@@ -341,7 +343,7 @@ class BenefitService:
         for rolled in plan.arrears_months:
             checked_month = evaluation if rolled == d else self._evaluate(rolled, keep_facts=False)
             assert checked_month is not None
-            arrears.extend(self._arrears(checked_month, plan.paid[rolled]))
+            arrears.extend(self._arrears(checked_month, plan.paid[rolled], plan.holds))
             outcomes[rolled] = checked_month.outcomes  # the outcomes, not the frame, are kept
         del evaluation
         changed = bool(inserts or superseded or arrears)
@@ -468,7 +470,10 @@ class BenefitService:
         return tuple(changes), inserts, superseded, warnings
 
     def _arrears(
-        self, evaluation: MonthEvaluation, paid: Mapping[tuple[str, str], PaidLine]
+        self,
+        evaluation: MonthEvaluation,
+        paid: Mapping[tuple[str, str], PaidLine],
+        holds: Any = None,
     ) -> list[_Arrears]:
         due: dict[tuple[str, str], tuple[int, str | None]] = {}
         for code, outcome in evaluation.outcomes.items():
@@ -479,6 +484,13 @@ class BenefitService:
         lines = []
         for key in sorted(set(due) | {k for k in paid if k[0] in evaluation.outcomes}):
             due_fen, category = due.get(key, (0, None))
+            if holds:
+                # A payment a public notice holds back is settled when the notice decides
+                # (famplan_core.notices); a withdrawn or corrected one is due as decided.
+                decided = holds.entitlement(key[0], key[1], evaluation.month, due_fen)
+                if decided is None:
+                    continue
+                due_fen = decided
             before = paid.get(key)
             paid_fen = before.amount_fen if before is not None else 0
             if due_fen != paid_fen:
@@ -610,6 +622,9 @@ class BenefitService:
         Regular lines are the month's current entitlements (a run of the month is needed
         first) and the hardship grants approved in it; arrears lines are every pending
         arrears line for an earlier month, and any grant of an earlier month not yet rolled.
+        Entitlements and grants a public notice holds back (famplan_core.notices: its window
+        is open, or an upheld objection withdrew or corrected them) are left out or paid as
+        decided; the roll's warnings say how many are held.
 
         Args:
             month: the month, ``YYYY-MM``.
@@ -693,6 +708,7 @@ class BenefitService:
             )
 
         lines: list[dict[str, Any]] = []
+        holds = _notice_holds(store.conn)
         regular = with_person(
             sa.select(
                 e.entitlement_id,
@@ -706,9 +722,12 @@ class BenefitService:
             e.person_id,
         ).where(e.month == d, e.superseded_at.is_(None))
         for row in store.conn.execute(regular).mappings():
+            pay = holds.entitlement(row["program"], row["person_id"], d, int(row["amount_fen"]))
+            if not pay:  # held while a public notice is open (None), or withdrawn (0)
+                continue
             lines.append(
                 _line(
-                    dict(row),
+                    {**row, "amount_fen": pay},
                     d,
                     "regular",
                     entitlement_id=row["entitlement_id"],
@@ -722,10 +741,13 @@ class BenefitService:
             g.person_id,
         ).where(g.month <= d, ~sa.exists().where(taken.grant_id == g.grant_id))
         for row in store.conn.execute(grants).mappings():
+            pay = holds.grant(int(row["grant_id"]), int(row["amount_fen"]))
+            if not pay:  # held (a later roll takes it once released), or withdrawn
+                continue
             kind = "regular" if row["month"] == d else "arrears"
             lines.append(
                 _line(
-                    {**row, "category": "grant"},
+                    {**row, "category": "grant", "amount_fen": pay},
                     row["month"],
                     kind,
                     grant_id=row["grant_id"],
@@ -806,6 +828,7 @@ class BenefitService:
                 f"the register or the parameters changed after the last run of "
                 f"{month_text(row['month'])}: the next run finds the differences as arrears"
             )
+        warnings.extend(_held_warnings(store, row["month"]))
         return PaymentRoll(
             month=row["month"],
             roll_id=int(row["roll_id"]),
@@ -1195,6 +1218,34 @@ class BenefitService:
             people=people,
             warnings=tuple(warnings),
         )
+
+
+def _notice_holds(connection: sa.Connection) -> Any:
+    """The payments public notices hold back (famplan_core.notices), read on `connection`."""
+    from famplan_core.notices.holds import NoticeHolds  # notices build on this module
+
+    return NoticeHolds.load(connection)
+
+
+def _held_warnings(store: BenefitStore, month: dt.date) -> list[str]:
+    """Say which entitlements of `month` public notices hold back from its roll."""
+    holds = _notice_holds(store.conn)
+    if not holds:
+        return []
+    held: set[int] = set()
+    count = 0
+    for (program, person), current in store.current_entitlements(month).items():
+        if holds.entitlement(program, person, month, current.amount_fen) is None:
+            count += 1
+            held.update(holds.held_notices(program, person, month))
+    if not count:
+        return []
+    notices = ", ".join(str(n) for n in sorted(held))
+    return [
+        f"{count} entitlement(s) of {month_text(month)} are held as pending by public "
+        f"notice(s) {notices}: they are paid once the notice closes without an upheld "
+        "objection (as arrears when this roll is already made)"
+    ]
 
 
 def _line(

@@ -161,7 +161,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         benefits_commands,
         commands,
         demo_command,
+        exchange_commands,
+        notice_commands,
         register_commands,
+        report_commands,
     )
 
     _add_plugin_commands()

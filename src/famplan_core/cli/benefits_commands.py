@@ -36,7 +36,10 @@ def _month(text: str) -> dt.date:
         return parse_month(text, path="--month")
     except ValidationError as exc:
         # A malformed argument is a usage error (exit 2), like every other option.
-        raise click.BadParameter(exc.problems[0].message, param_hint="--month") from None
+        problem = exc.problems[0]
+        raise click.BadParameter(
+            f"{problem.message} (found {problem.value!r})", param_hint="--month"
+        ) from None
 
 
 def _not_after_today(day: dt.date) -> dt.date:

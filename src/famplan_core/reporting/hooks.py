@@ -1,4 +1,4 @@
-"""The core's reporting plugin: registers the CSV and JSON report renderers."""
+"""The core's reporting plugin: registers the core indicators and the CSV and JSON renderers."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from famplan_core.hookspecs import hookimpl
+from famplan_core.reporting.catalog import CORE_INDICATORS
 from famplan_core.reporting.renderers import CsvRenderer, JsonRenderer
 
-__all__ = ["FAMPLAN_API", "famplan_register_report_renderers"]
+__all__ = ["FAMPLAN_API", "famplan_register_indicators", "famplan_register_report_renderers"]
 
 FAMPLAN_API = ">=1.0,<2"
+
+
+@hookimpl
+def famplan_register_indicators() -> Sequence[Any]:
+    """Register the core indicators: population, births, rates, fertility, programs."""
+    return list(CORE_INDICATORS)
 
 
 @hookimpl

@@ -323,3 +323,5 @@ JOURNAL_TABLES: tuple[sa.Table, ...] = (audit, facts, imports, quarantine)
 
 # The benefit tables share this metadata: one schema, one Alembic history, one check.
 from famplan_core.storage import benefit_tables as _benefit_tables  # noqa: E402, F401
+from famplan_core.storage import exchange_tables as _exchange_tables  # noqa: E402, F401
+from famplan_core.storage import notice_tables as _notice_tables  # noqa: E402, F401

@@ -1,0 +1,168 @@
+"""`famplan exchange ...` as a user runs it: two deployments, a hub, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from famplan_core.exchange.hub import Hub
+from famplan_core.synthetic import gb11643_check
+
+FAMPLAN = str(Path(sys.executable).parent / "famplan")
+# `famplan` with the exchange commands registered (cli/app.py imports the module too; this
+# import makes the tests independent of that line).
+RUNNER = (
+    "import sys; from famplan_core.cli import exchange_commands; "
+    "from famplan_core.cli.app import main; sys.argv[0] = 'famplan'; main()"
+)
+G, H = "371502110", "371502115"
+
+
+def cid(birth: str, seq: int) -> str:
+    body = "371502" + birth.replace("-", "") + f"{seq:03d}"
+    return body + gb11643_check(body)
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAMPLAN_")}
+    environment["FAMPLAN_ACTOR"] = "clerk"
+    return subprocess.run(
+        [sys.executable, "-c", RUNNER, *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def run_json(*args: str, cwd: Path) -> dict[str, Any]:
+    done = run(*args, "--json", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert isinstance(document, dict)
+    return document
+
+
+def init(root: Path, name: str, division: str) -> Path:
+    done = subprocess.run(
+        [FAMPLAN, "init", name, "--division", division, "--name", name],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return root / name
+
+
+PERSONS = "person_id,citizen_id,name,sex,birth_date,hukou_division,hukou_type\n"
+
+
+@pytest.fixture
+def towns(tmp_path: Path) -> tuple[Path, Path, Hub]:
+    g = init(tmp_path, "guguantun", G)
+    h = init(tmp_path, "hanji", H)
+    register = g / "register"
+    register.mkdir()
+    (register / "persons.csv").write_text(
+        PERSONS
+        + f"P1,{cid('1960-03-15', 11)},王建国,1,1960-03-15,371502110001,rural\n"
+        + f"P2,{cid('1962-07-01', 22)},李秀英,2,1962-07-01,371502110001,rural\n"
+        + f"P3,{cid('1988-05-05', 24)},王芳,2,1988-05-05,371502110001,rural\n",
+        encoding="utf-8",
+    )
+    (register / "parent_child.csv").write_text(
+        "parent_id,child_id,kind,since\nP1,P3,birth,\nP2,P3,birth,\n", encoding="utf-8"
+    )
+    assert run("import", "register", "--today", "2026-04-10", cwd=g).returncode == 0
+    move = g / "move"
+    move.mkdir()
+    (move / "persons.csv").write_text(
+        PERSONS
+        + f"P1,{cid('1960-03-15', 11)},王建国,1,1960-03-15,371502115201,rural\n"
+        + f"P2,{cid('1962-07-01', 22)},李秀英,2,1962-07-01,371502115201,rural\n",
+        encoding="utf-8",
+    )
+    (move / "hukou_changes.csv").write_text(
+        "person_id,date,hukou_division,hukou_type\n"
+        "P1,1960-03-15,371502110001,rural\nP1,2026-03-15,371502115201,rural\n"
+        "P2,1962-07-01,371502110001,rural\nP2,2026-03-15,371502115201,rural\n",
+        encoding="utf-8",
+    )
+    assert run("import", "move", "--today", "2026-04-10", cwd=g).returncode == 0
+    return g, h, Hub({G: g / "exchange", H: h / "exchange"})
+
+
+def test_export_import_request_status_and_reconcile(towns: tuple[Path, Path, Hub]) -> None:
+    g, h, hub = towns
+    exported = run_json("exchange", "export", "--to", H, cwd=g)
+    assert exported["messages"] == {"hukou_move": 2}
+    assert exported["sent"] is True
+    again = run("exchange", "export", "--to", H, cwd=g)
+    assert again.returncode == 0
+    assert "Nothing is due" in again.stdout
+    hub.step()
+    imported = run_json("exchange", "import", cwd=h)
+    assert [p["status"] for p in imported["parcels"]] == ["applied"]
+    assert imported["parcels"][0]["applied"] == 2
+    asked = run_json("exchange", "request", f"{G}-P1", "--program", "rural_reward", cwd=h)
+    assert asked["to"] == G
+    assert asked["export"]["messages"] == {"verification_request": 1}
+    hub.step()
+    answered = run("exchange", "import", cwd=g)
+    assert answered.returncode == 0, answered.stderr
+    assert "applied" in answered.stdout
+    hub.step()
+    run_json("exchange", "import", cwd=h)
+    status = run_json("exchange", "status", cwd=h)
+    assert status["counts"]["messages_in"] == {"applied": 4}
+    assert status["quarantine"] == []
+    table = run("exchange", "status", cwd=g)
+    assert table.returncode == 0
+    assert "Outbox" in table.stdout
+    # the province's snapshot of Hanji: one person differs, one is missing
+    snapshot = h / "snapshot"
+    snapshot.mkdir()
+    (snapshot / "persons.csv").write_text(
+        PERSONS
+        + f"S1,{cid('1960-03-15', 11)},王建国,1,1960-03-15,371502115201,urban\n"
+        + f"S9,{cid('1970-01-01', 31)},赵六,1,1970-01-01,371502115202,rural\n",
+        encoding="utf-8",
+    )
+    report = run_json("exchange", "reconcile", "snapshot", cwd=h)
+    persons = report["kinds"][0]
+    assert persons["missing"] == [["snapshot:S9"]]
+    assert persons["extra"] == [[f"{G}-P2"]]
+    assert persons["differing"] == [
+        {"key": [f"{G}-P1"], "field": "hukou_type", "register": "rural", "snapshot": "urban"}
+    ]
+    assert "Differences found" in run("exchange", "reconcile", "snapshot", cwd=h).stdout
+
+
+def test_a_refused_batch_exits_1_and_changes_nothing(towns: tuple[Path, Path, Hub]) -> None:
+    g, h, hub = towns
+    run_json("exchange", "export", "--to", H, cwd=g)
+    hub.step()
+    inbox = h / "exchange" / "inbox"
+    (parcel,) = inbox.iterdir()
+    damaged = h / "damaged" / parcel.name
+    shutil.copytree(parcel, damaged)
+    with (damaged / "messages.jsonl").open("ab") as f:
+        f.write(b"{}\n")
+    done = run("exchange", "import", str(damaged), cwd=h)
+    assert done.returncode == 1
+    assert "refused" in done.stdout
+    assert "Traceback" not in done.stderr
+    status = run_json("exchange", "status", cwd=h)
+    assert status["counts"] == {}
+    bad = run("exchange", "export", "--to", "12x", cwd=h)
+    assert bad.returncode == 1
+    assert "division code" in bad.stderr
