@@ -10,7 +10,6 @@ date fixes every month used, so running the demo twice gives the same numbers.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,10 @@ DEMO_DIVISION = "371502110"
 """Guguantun town (顾官屯镇), Dongchangfu district, Liaocheng, Shandong (NBS statistical code)."""
 DEMO_NAME = "顾官屯镇"
 DEMO_AS_OF = dt.date(2026, 11, 1)
+NEIGHBOUR_DIVISION = "371502115"
+"""Hanji town (韩集镇), the neighbour the demo's moving family goes to."""
+MOVE_DATE = dt.date(2026, 11, 15)
+"""After the demo's last evaluation date, so the move changes none of its figures (R0.5)."""
 """The synthetic register's date: the demo's months are the two that end with it."""
 MARKER = ".famplan-demo"
 
@@ -166,7 +169,14 @@ def build_demo(
     months = tuple(
         f"{d:%Y-%m}" for d in (dt.date(DEMO_AS_OF.year, DEMO_AS_OF.month - 1, 1), DEMO_AS_OF)
     )
-    runner = run_month or functools.partial(_run_and_roll, actor=actor, recorded_at=recorded_at)
+
+    def runner(township: Township, month: str) -> Any:
+        if run_month is not None:
+            return run_month(township, month)
+        return _run_and_roll(
+            township, month, actor=actor, recorded_at=recorded_at, notices=month == months[-1]
+        )
+
     figures: tuple[ProgramFigures, ...] = ()
     files: dict[str, str] = {
         "register": str(register_folder),
@@ -178,6 +188,15 @@ def build_demo(
         figures = outcome["figures"]
         files.update(outcome.get("files", {}))
         tick(index)
+    if run_month is None:
+        tick = report.step("Writing the year's public reports", 1)
+        files.update(_reports(township, f"{DEMO_AS_OF.year}"))
+        tick(1)
+        tick = report.step("Sending a family's move to 韩集镇", 1)
+        files.update(
+            _move_a_family(township, register_folder, actor=actor, recorded_at=recorded_at)
+        )
+        tick(1)
     stored = {k.kind: k.imported + k.updated + k.unchanged for k in summary.kinds}
     return DemoResult(
         folder=folder,
@@ -192,13 +211,25 @@ def build_demo(
 
 
 def _run_and_roll(
-    township: Township, month: str, *, actor: str, recorded_at: dt.datetime
+    township: Township,
+    month: str,
+    *,
+    actor: str,
+    recorded_at: dt.datetime,
+    notices: bool = False,
 ) -> dict[str, Any]:
-    """Run the benefit programs for `month`, store the entitlements, and write its roll."""
+    """Run the benefit programs for `month`, store the entitlements, and write its roll.
+
+    With `notices`, the month's new beneficiaries are first posted at village level
+    (三级公示): their lines are held as pending in the roll until the window closes.
+    """
     from famplan_core.benefits import write_roll_csv
 
     service = township.benefits
     service.run(month, actor=actor, recorded_at=recorded_at)
+    files: dict[str, str] = {}
+    if notices:
+        files.update(_post_notices(township, month, actor=actor, recorded_at=recorded_at))
     roll = service.roll(month, actor=actor, recorded_at=recorded_at)
     rolls = township.config.folder / "rolls"
     rolls.mkdir(exist_ok=True)
@@ -217,4 +248,90 @@ def _run_and_roll(
         )
         for total in sorted(roll.totals, key=lambda t: t.program)
     )
-    return {"figures": figures, "files": {f"payment roll {month}": str(path)}}
+    files[f"payment roll {month}"] = str(path)
+    return {"figures": figures, "files": files}
+
+
+def _post_notices(
+    township: Township, month: str, *, actor: str, recorded_at: dt.datetime
+) -> dict[str, str]:
+    """Draft and post the village notices of `month`; print the first village's A4 board."""
+    service = township.notices
+    year, number = (int(part) for part in month.split("-"))
+    posted_on = dt.date(year, number, 2)
+    drafted = service.draft(month, level="village", actor=actor, recorded_at=recorded_at)
+    for notice in drafted:
+        service.post(notice.notice_id, on=posted_on, actor=actor, recorded_at=recorded_at)
+    if not drafted:
+        return {}
+    folder = township.config.folder / "notices"
+    fmt = "html" if "html" in service.formats() else service.formats()[0]
+    paths = service.render(
+        drafted[0].notice_id, fmt, folder, on=posted_on, actor=actor, recorded_at=recorded_at
+    )
+    return {
+        f"notices {month}": f"{len(drafted)} village notice(s) posted {posted_on}",
+        "notice board (first village)": str(paths[0]),
+    }
+
+
+def _reports(township: Township, year: str) -> dict[str, str]:
+    """The year's public report set, as an HTML page (when installed) and CSV."""
+    folder = township.config.folder / "reports"
+    folder.mkdir(exist_ok=True)
+    report = township.report("all", period=year, public=True)
+    written = {}
+    for fmt in ("html", "csv"):
+        if fmt not in township.plugins.report_renderers():
+            continue
+        path = folder / f"report-{year}.{fmt}"
+        path.write_bytes(township.render_report(report, fmt))
+        written[f"report {year} ({fmt})"] = str(path)
+    return written
+
+
+def _move_a_family(
+    township: Township, register_folder: Path, *, actor: str, recorded_at: dt.datetime
+) -> dict[str, str]:
+    """Record one family's hukou move to Hanji town and send Hanji the batch (双向管理)."""
+    import csv
+
+    with (register_folder / "persons.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["household_id"] and r["person_id"][0] != "B"]
+    with (register_folder / "hukou_changes.csv").open(encoding="utf-8", newline="") as handle:
+        with_history = {r["person_id"] for r in csv.DictReader(handle)}
+    alive = [r for r in rows if not r["death_date"] and r["citizen_id"]]
+    household = next(
+        h
+        for h in sorted({r["household_id"] for r in alive})
+        if sum(r["household_id"] == h for r in alive) >= 3
+        and not any(r["household_id"] == h and r["person_id"] in with_history for r in rows)
+    )
+    family = [r for r in alive if r["household_id"] == household]
+    update = township.config.folder / "exchange-demo-move"
+    update.mkdir(exist_ok=True)
+    new_division = f"{NEIGHBOUR_DIVISION}201"
+    with (update / "hukou_changes.csv").open("w", encoding="utf-8", newline="") as handle:
+        changes = csv.writer(handle)
+        changes.writerow(["person_id", "date", "hukou_division", "hukou_type"])
+        for row in family:
+            # R0.5: the hukou held until the move, recorded from birth, then the move.
+            changes.writerow(
+                [row["person_id"], row["birth_date"], row["hukou_division"], row["hukou_type"]]
+            )
+            changes.writerow(
+                [row["person_id"], MOVE_DATE.isoformat(), new_division, row["hukou_type"]]
+            )
+    with (update / "persons.csv").open("w", encoding="utf-8", newline="") as handle:
+        persons = csv.DictWriter(handle, fieldnames=list(family[0]))
+        persons.writeheader()
+        for row in family:
+            persons.writerow({**row, "hukou_division": new_division})
+    township.import_register(update, actor=actor, today=DEMO_AS_OF, recorded_at=recorded_at)
+    sent = township.exchange.export(NEIGHBOUR_DIVISION, actor=actor, recorded_at=recorded_at)
+    return {
+        "exchange batch to 韩集镇": (
+            f"{sum(sent.messages.values())} message(s) about household {household}'s move, "
+            f"in {township.config.folder / 'exchange'}"
+        )
+    }

@@ -10,19 +10,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import io
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from famplan_core.benefits import BenefitService
 from famplan_core.config import Config, find_config, load_config
-from famplan_core.errors import ConfigurationError, StorageError
+from famplan_core.errors import ConfigurationError, StorageError, ValidationError
 from famplan_core.exchange.importer import ImportSummary, import_register
-from famplan_core.exchange.service import ExchangeService
 from famplan_core.exchange.reader import write_register
+from famplan_core.exchange.service import ExchangeService
 from famplan_core.notices import NoticeService
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.ports import HistoryEntry, PersonAsOf, QuarantineEntry, Storage
+from famplan_core.reporting.runs import Report
 from famplan_core.storage.tables import RECORD_KINDS
 
 __all__ = ["Township", "open_township"]
@@ -74,6 +76,79 @@ class Township:
     def notices(self) -> NoticeService:
         """The public notices (公示) of this deployment."""
         return NoticeService.for_township(self)
+
+    def report(
+        self,
+        name: str = "all",
+        *,
+        period: str,
+        scope: str | None = None,
+        public: bool = False,
+        state: int | None = None,
+        lang: str = "zh",
+    ) -> Report:
+        """Compute a report (统计报表): one indicator or ``all``, for a period and a scope.
+
+        Args:
+            name: an indicator's code, or ``all``.
+            period: ``2026``, ``2026-Q3`` or ``2026-03``.
+            scope: a division inside the deployment's (default: the whole deployment).
+            public: suppress small cells and leave out internal indicators.
+            state: recompute as known at this audit entry (a report records its own).
+            lang: ``zh`` or ``en`` labels.
+
+        Raises:
+            PluginNotFoundError: no indicator has that name.
+            ValidationError: the period or scope is wrong, or the indicator is not public.
+        """
+        from famplan_core.reporting import Period, run_report
+        from famplan_core.reporting.runs import program_labels
+
+        indicators = self.plugins.indicators()
+        chosen = (
+            list(indicators.values())
+            if name == "all"
+            else [self.plugins.pick(indicators, name, "indicator")]
+        )
+        if public and name != "all" and chosen[0].disclosure != "public":
+            raise ValidationError.single(
+                "NAME",
+                name,
+                f"indicator {name!r} is {chosen[0].disclosure}: it is for staff and is never "
+                "published; leave out --public",
+            )
+        scope = scope or self.division
+        if not scope.startswith(self.division):
+            raise ValidationError.single(
+                "--scope",
+                scope,
+                f"expected the deployment's division {self.division} or a division inside it",
+            )
+        return run_report(
+            self.storage,
+            chosen,
+            period=Period.parse(period, path="--period"),
+            scope=scope,
+            name=name,
+            state=state,
+            public=public,
+            labels=program_labels(self.plugins.programs()),
+            lang=lang,
+            division_names={self.division: self.config.township.name},
+        )
+
+    def render_report(self, report: Report, fmt: str, *, lang: str = "zh") -> bytes:
+        """Render a report with a registered renderer (``csv``, ``json``, ``xlsx``, ``html`` …).
+
+        Raises:
+            PluginNotFoundError: no renderer has that name; the message lists those that do.
+        """
+        from famplan_core.reporting import render_report
+
+        renderer = self.plugins.pick(self.plugins.report_renderers(), fmt, "report renderer")()
+        buffer = io.BytesIO()
+        render_report(renderer, report, buffer, lang=lang)
+        return buffer.getvalue()
 
     def upgrade_database(self, revision: str = "head") -> str:
         """Bring the database schema to `revision` (Alembic); creates the SQLite file.

@@ -16,24 +16,9 @@ from typing import Any
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
-from famplan_core.errors import ConfigurationError, ValidationError
+from famplan_core.errors import ConfigurationError
 
-__all__ = ["program_labels", "report"]
-
-
-def program_labels(programs: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """The names of program and category codes, as ``(zh, en)``, from registered programs.
-
-    Categories are keyed ``program.category``.
-    """
-    labels: dict[str, tuple[str, str]] = {}
-    for code, program in programs.items():
-        labels[code] = (str(program.name_zh), str(program.name_en))
-        names_zh = tuple(getattr(program, "categories_zh", ()) or ())
-        for index, category in enumerate(getattr(program, "categories", ()) or ()):
-            zh = names_zh[index] if index < len(names_zh) else str(category)
-            labels[f"{code}.{category}"] = (zh, str(category))
-    return labels
+__all__ = ["report"]
 
 
 def _list(ctx: Context, as_json: bool) -> None:
@@ -158,53 +143,19 @@ def report(
         return
     if period is None:
         raise click.UsageError("--period is needed, e.g. --period 2026")
-    from famplan_core.reporting import Period, render_report, run_report
-
     township = ctx.township
-    plugins = township.plugins
-    indicators = plugins.indicators()
-    renderers = plugins.report_renderers()
-    chosen = (
-        list(indicators.values())
-        if name == "all"
-        else [plugins.pick(indicators, name, "indicator")]
-    )
-    if public and name != "all" and chosen[0].disclosure != "public":
-        raise ValidationError.single(
-            "NAME",
-            name,
-            f"indicator {name!r} is {chosen[0].disclosure}: it is for staff and is never "
-            "published; leave out --public",
-        )
+    renderers = township.plugins.report_renderers()
     fmt = _format_for(out, fmt, renderers)
-    renderer = plugins.pick(renderers, fmt, "report renderer")()
+    renderer = township.plugins.pick(renderers, fmt, "report renderer")
     binary = not str(getattr(renderer, "media_type", "text/")).startswith(
         ("text/", "application/json")
     )
     if out is None and binary:
         raise click.UsageError(f"--format {fmt} writes a binary file: name it with --out")
-    division = township.division
-    scope = scope or division
-    if not scope.startswith(division):
-        raise ValidationError.single(
-            "--scope",
-            scope,
-            f"expected the deployment's division {division} or a division inside it",
-        )
-    result = run_report(
-        township.storage,
-        chosen,
-        period=Period.parse(period, path="--period"),
-        scope=scope,
-        name=name,
-        state=state,
-        public=public,
-        labels=program_labels(plugins.programs()),
-        lang=lang,
-        division_names={division: township.config.township.name},
+    result = township.report(
+        name, period=period, scope=scope, public=public, state=state, lang=lang
     )
-    buffer = io.BytesIO()
-    render_report(renderer, result, buffer, lang=lang)
+    buffer = io.BytesIO(township.render_report(result, fmt, lang=lang))
     if out is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(buffer.getvalue())

@@ -40,6 +40,7 @@ __all__ = [
     "Report",
     "SnapshotStorage",
     "mask_citizen_ids",
+    "program_labels",
     "publish_table",
     "register_state",
     "run_report",
@@ -340,3 +341,18 @@ def run_report(
         left_out=tuple(left_out),
         digest=table_digest(tables),
     )
+
+
+def program_labels(programs: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The names of program and category codes, as ``(zh, en)``, from registered programs.
+
+    Categories are keyed ``program.category``.
+    """
+    labels: dict[str, tuple[str, str]] = {}
+    for code, program in programs.items():
+        labels[code] = (str(program.name_zh), str(program.name_en))
+        names_zh = tuple(getattr(program, "categories_zh", ()) or ())
+        for index, category in enumerate(getattr(program, "categories", ()) or ()):
+            zh = names_zh[index] if index < len(names_zh) else str(category)
+            labels[f"{code}.{category}"] = (zh, str(category))
+    return labels

@@ -45,7 +45,11 @@ def test_the_demo_runs_to_its_summary_and_twice_gives_the_same_numbers(tmp_path:
     assert all(p["beneficiaries"] > 0 for p in programs.values())
     rural = programs["rural_reward"]
     assert rural["amount"] == f"{rural['beneficiaries'] * 80}.00"  # the national floor, R2.6
-    roll = Path(one["files"]["payment roll 2026-11"])
+    files = one["files"]
+    assert Path(files["notice board (first village)"]).is_file()
+    assert Path(files["report 2026 (csv)"]).is_file()
+    assert files["exchange batch to 韩集镇"].startswith("3 message(s)")
+    roll = Path(files["payment roll 2026-11"])
     with roll.open(encoding="utf-8", newline="") as handle:
         lines = list(csv.DictReader(handle))
     assert list(lines[0]) == [
