@@ -108,8 +108,11 @@ def test_run_roll_and_rerun(deployment: tuple[Path, SyntheticRegister]) -> None:
 
 def test_user_mistakes_are_one_line(deployment: tuple[Path, SyntheticRegister]) -> None:
     town, _register = deployment
+    malformed = run("benefits", "run", "--month", "2026-13", cwd=town)
+    assert malformed.returncode == 2  # a malformed argument is a usage error, like any other
+    assert "--month: expected a month written as YYYY-MM" in malformed.stderr
+    assert "(found '2026-13')" in malformed.stderr
     cases = [
-        (("benefits", "run", "--month", "2026-13"), "--month: expected a month written as YYYY-MM"),
         (
             ("benefits", "explain", "P00000001", "--program", "nope", "--month", "2026-11"),
             "no program is named 'nope'; known programs: childcare_subsidy",
@@ -141,7 +144,8 @@ def test_user_mistakes_are_one_line(deployment: tuple[Path, SyntheticRegister]) 
         assert done.stderr.startswith("famplan: error: ")
         assert "Traceback" not in done.stderr
     failed = run("benefits", "run", "--month", "11/2026", "--json", cwd=town)
-    assert json.loads(failed.stdout)["error"]["type"] == "ValidationError"
+    assert failed.returncode == 2
+    assert json.loads(failed.stdout)["error"]["type"] == "UsageError"
 
 
 def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegister]) -> None:
