@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,4 +119,7 @@ def demo(
         [(p.program, p.name_zh, p.beneficiaries, p.amount) for p in result.programs],
     )
     print_table(console, "Files", ["what", "where"], sorted(result.files.items()))
-    console.print(f"Done in {seconds:.1f} s. Try: cd {directory} && famplan quarantine list")
+    # After `make demo` the command lives in .venv/bin, which may not be on PATH.
+    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    famplan = "famplan" if shutil.which("famplan") or here is None else str(here)
+    console.print(f"Done in {seconds:.1f} s. Try: cd {directory} && {famplan} quarantine list")
