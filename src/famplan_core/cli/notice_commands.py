@@ -35,6 +35,14 @@ __all__ = [
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
+def _total_text(content: Any, *, short: bool = False) -> str:
+    """The notice's total as the public sees it: none when an amount is withheld."""
+    shown = content.shown_total
+    if shown is None:
+        return "withheld" if short else "total withheld (an amount would reveal a category)"
+    return str(shown) if short else f"{shown} in all"
+
+
 def _service(ctx: Context) -> Any:
     from famplan_core.notices import NoticeService
 
@@ -55,7 +63,7 @@ def _print_notice(ctx: Context, found: Any, *, lines: bool = False) -> None:
     ctx.console.print(
         f"Notice {found.notice_id} ({found.state}): {content.title} — {content.level_name} "
         f"{content.scope_name}{found.place}; window {window}; {content.count} line(s), "
-        f"{content.total} in all.",
+        f"{_total_text(content)}.",
         markup=False,
     )
     if lines:
@@ -181,7 +189,7 @@ def draft(
                 n.content.scope_name + n.place,
                 len(n.content.rows),
                 sum(w.count for w in n.content.withheld),
-                str(n.content.total),
+                _total_text(n.content, short=True),
             )
             for n in made
         ],
@@ -410,7 +418,7 @@ def list_(ctx: Context, month: str | None, as_json: bool) -> None:
                 n.state,
                 f"{n.window_start} to {n.window_end}" if n.window_start else "",
                 n.content.count,
-                str(n.content.total),
+                _total_text(n.content, short=True),
             )
             for n in found
         ],

@@ -2,9 +2,10 @@
 
 Columns: ``序号,姓名,公民身份号码,村（居）,项目,金额（元）,人数``. Each listed row is one line
 with ``人数`` 1; each withheld group (children under 14, per program) is one line without
-number, name, ID or village, with its count and total. Text cells are neutralised for spreadsheets
-(`famplan_core.reporting.spreadsheet_safe`); amounts stay numbers. After the window the file
-keeps its header only.
+number, name, ID or village, with its count and total. The amount cell is empty for a
+program whose amounts are not shown (one whose amount tells a sensitive category). Text cells
+are neutralised for spreadsheets (`famplan_core.reporting.spreadsheet_safe`); amounts stay
+numbers. After the window the file keeps its header only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from famplan_core.model.money import Money
 from famplan_core.notices.model import PublishedNotice
 from famplan_core.reporting.table import spreadsheet_safe
 
@@ -30,6 +32,10 @@ NOTICE_CSV_COLUMNS: tuple[str, ...] = (
     "人数",
 )
 """The columns of a notice's CSV file, in order."""
+
+
+def _amount_cell(amount: Money | None) -> str:
+    return "" if amount is None else str(amount)
 
 
 def notice_csv(notice: PublishedNotice) -> str:
@@ -49,7 +55,7 @@ def notice_csv(notice: PublishedNotice) -> str:
                 spreadsheet_safe(row.citizen_id),
                 spreadsheet_safe(row.village),
                 spreadsheet_safe(row.program_name),
-                str(row.amount),
+                _amount_cell(row.amount),
                 1,
             ]
         )
@@ -61,7 +67,7 @@ def notice_csv(notice: PublishedNotice) -> str:
                 "",
                 "",
                 spreadsheet_safe(group.program_name),
-                str(group.amount),
+                _amount_cell(group.amount),
                 group.count,
             ]
         )

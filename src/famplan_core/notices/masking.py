@@ -7,6 +7,12 @@ nothing else. Every row is checked with `famplan_core.privacy.assert_publishable
 leaves. About a child under 14 on the publication date nothing personal is public (PIPL
 Art. 28): such lines are counted per program (`WithheldRow`), never listed.
 
+The category of a line is sensitive and never shown; for a program whose amount depends on
+its category (special assistance: a child's death or disability, each with its own
+standard) the amount would tell the category, so such a program's amounts are not shown
+either (``hidden_amount_programs``: its rows and withheld groups carry no amount, and the
+notice no total amount).
+
 The policy comes from the ``masking`` table of ``[plugins.core-notices]`` in `famplan.toml`
 (``name = "middle" | "surname"``, ``citizen_id = "keep-6-4" | "strict"``), the defaults
 being ``middle`` and ``keep-6-4``.
@@ -27,7 +33,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from famplan_core.errors import ConfigurationError
@@ -152,6 +158,7 @@ def mask_subjects(
     on: dt.date,
     villages: Mapping[str, str],
     program_names: Mapping[str, str],
+    hidden_amount_programs: Set[str] = frozenset(),
 ) -> tuple[list[NoticeRow], list[WithheldRow]]:
     """The rows a notice lists and the lines it counts without listing, in the given order.
 
@@ -164,6 +171,9 @@ def mask_subjects(
         on: the publication date (the rule on children is applied on it).
         villages: village names by 12-digit code (a code without a name is shown as is).
         program_names: program Chinese names by code.
+        hidden_amount_programs: the codes of the programs whose amount reveals a sensitive
+            category (the programs with categories): their rows and withheld groups carry
+            no amount (None).
 
     Raises:
         ValidationError: a row would publish a field its class forbids (a bug: the view
@@ -192,7 +202,7 @@ def mask_subjects(
                 village=village,
                 program=subject.program,
                 program_name=program_names.get(subject.program, subject.program),
-                amount=subject.amount,
+                amount=None if subject.program in hidden_amount_programs else subject.amount,
             )
         )
     return rows, [
@@ -200,7 +210,7 @@ def mask_subjects(
             program=program,
             program_name=program_names.get(program, program),
             count=count,
-            amount=Money(fen),
+            amount=None if program in hidden_amount_programs else Money(fen),
         )
         for program, (count, fen) in withheld.items()
     ]

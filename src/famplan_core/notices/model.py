@@ -117,6 +117,14 @@ def date_zh(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _amount_text(amount: Money | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _parse_amount(value: object) -> Money | None:
+    return None if value is None else Money.parse(str(value))
+
+
 @attrs.frozen(kw_only=True)
 class NoticeSubject:
     """What the masking view reads about one line of a notice (公示对象), with its classes.
@@ -163,7 +171,8 @@ class NoticeRow:
         village: the village's name (or its code when no name is configured).
         program: the program code.
         program_name: the program's Chinese name.
-        amount: the amount.
+        amount: the amount, or None when it is not shown: for a program whose amount
+            reveals a sensitive category (special assistance), paid at the standard rate.
     """
 
     number: int
@@ -172,10 +181,10 @@ class NoticeRow:
     village: str
     program: str
     program_name: str
-    amount: Money
+    amount: Money | None
 
     def as_dict(self) -> dict[str, Any]:
-        """The row as JSON-able values (the amount as text)."""
+        """The row as JSON-able values (the amount as text, None when not shown)."""
         return {
             "number": self.number,
             "name": self.name,
@@ -183,7 +192,7 @@ class NoticeRow:
             "village": self.village,
             "program": self.program,
             "program_name": self.program_name,
-            "amount": str(self.amount),
+            "amount": _amount_text(self.amount),
         }
 
 
@@ -198,13 +207,13 @@ class WithheldRow:
         program: the program code.
         program_name: the program's Chinese name.
         count: how many lines.
-        amount: their total.
+        amount: their total, or None when the program's amounts are not shown.
     """
 
     program: str
     program_name: str
     count: int
-    amount: Money
+    amount: Money | None
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-able values."""
@@ -212,7 +221,7 @@ class WithheldRow:
             "program": self.program,
             "program_name": self.program_name,
             "count": self.count,
-            "amount": str(self.amount),
+            "amount": _amount_text(self.amount),
         }
 
 
@@ -277,9 +286,28 @@ class PublishedNotice:
 
     @property
     def total(self) -> Money:
-        """The total of the listed rows and the withheld lines."""
-        fen = sum(r.amount.fen for r in self.rows) + sum(w.amount.fen for w in self.withheld)
-        return Money(fen)
+        """The total of the amounts shown, listed rows and withheld lines (hidden ones left out).
+
+        A notice prints it only when no amount is hidden (`shown_total`).
+        """
+        amounts = [r.amount for r in self.rows] + [w.amount for w in self.withheld]
+        return Money(sum(a.fen for a in amounts if a is not None))
+
+    @property
+    def amounts_hidden(self) -> bool:
+        """Whether an amount is not shown (a program whose amount tells a category)."""
+        return any(r.amount is None for r in self.rows) or any(
+            w.amount is None for w in self.withheld
+        )
+
+    @property
+    def shown_total(self) -> Money | None:
+        """The total a notice prints, or None when an amount is hidden.
+
+        With a hidden amount the total is not shown at all: the total minus the other lines
+        would give the hidden amount back.
+        """
+        return None if self.amounts_hidden else self.total
 
     @property
     def count(self) -> int:
@@ -355,7 +383,7 @@ class PublishedNotice:
                     village=str(r["village"]),
                     program=str(r["program"]),
                     program_name=str(r["program_name"]),
-                    amount=Money.parse(str(r["amount"])),
+                    amount=_parse_amount(r.get("amount")),
                 )
                 for r in data.get("rows", ())
             ),
@@ -364,7 +392,7 @@ class PublishedNotice:
                     program=str(w["program"]),
                     program_name=str(w["program_name"]),
                     count=int(w["count"]),
-                    amount=Money.parse(str(w["amount"])),
+                    amount=_parse_amount(w.get("amount")),
                 )
                 for w in data.get("withheld", ())
             ),

@@ -191,6 +191,10 @@ class NoticeService:
         names.setdefault(HARDSHIP_RELIEF, "计划生育特困家庭救助")
         return names
 
+    def _hidden_amount_programs(self) -> frozenset[str]:
+        """The programs whose amount reveals a sensitive category: those with categories."""
+        return frozenset(code for code, p in self.programs.items() if p.categories)
+
     def _scope_name(self, level: str, scope: str) -> str:
         if level == "township" or len(scope) != _VILLAGE_DIGITS:
             return self.township
@@ -502,6 +506,7 @@ class NoticeService:
             on=on,
             villages=self.villages,
             program_names=self._program_names(),
+            hidden_amount_programs=self._hidden_amount_programs(),
         )
         listed = [s for s in subjects if _listed(s, on)]
         number_of = {id(s): n for s, n in zip(subjects, numbers, strict=True)}

@@ -6,7 +6,9 @@ or a village holding ``<script>`` is printed as text, never run.
 
 * `HtmlBoardRenderer` (``html``): ``notice-<id>-a4.html`` (or ``-a3``), one self-contained
   page with its print style (``@page`` size A4 or A3), the township header, the window, the
-  list, the complaint telephone and box (``[notices]`` of `famplan.toml`).
+  list, the complaint telephone and box (``[notices]`` of `famplan.toml`). An amount the
+  notice does not show (special assistance: it would tell the category) reads "按标准发放"
+  (paid at the standard rate), and then the list gives no total amount, only the count.
 * `SiteRenderer` (``site``): a static site for a township website: ``notice-<id>.html``,
   ``style.css``, and ``index.html`` listing every notice exported into the folder (kept in
   ``notices.json``). Export a notice again after it closes: its page then says the list
@@ -40,6 +42,10 @@ __all__ = [
 
 _PAPERS = ("A4", "A3")
 
+HIDDEN_AMOUNT_TEXT = "按标准发放"
+"""Shown instead of an amount that is not published (paid at the standard rate): for a
+program whose amount would tell a sensitive category (special assistance)."""
+
 
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the templates: autoescaping on, undefined names fail."""
@@ -64,7 +70,12 @@ def _css() -> Markup:
 def _values(notice: PublishedNotice) -> dict[str, Any]:
     amount_header = "救助金额（元）" if notice.subject == "hardship_grants" else "金额（元/月）"
     posted = f"{date_zh(notice.window_start)}" if notice.window_start is not None else ""
-    return {"n": notice, "amount_header": amount_header, "posted": posted}
+    return {
+        "n": notice,
+        "amount_header": amount_header,
+        "posted": posted,
+        "hidden_amount_text": HIDDEN_AMOUNT_TEXT,
+    }
 
 
 def _paper(paper: str) -> str:
