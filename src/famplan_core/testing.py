@@ -15,16 +15,24 @@ Loaded with ``-p famplan_core.testing`` (the project's ``addopts`` do so). It gi
               yield store
               store.close()
 
-* small builders of register rows (`person_row`, `PERSON_COLUMNS`) for writing tests.
+* small builders of register rows (`person_row`, `PERSON_COLUMNS`) for writing tests;
+* helpers for integration tests: `run_famplan` and `famplan_json` run the ``famplan``
+  command as a user would, `Clock` (and the `clock` fixture) hands out increasing record
+  times, and `write_synthetic` writes a synthetic register to a folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,15 +41,21 @@ import sqlalchemy as sa
 from famplan_core.errors import Problem, RecordNotFoundError, StorageError
 from famplan_core.ports import QuarantinedRow, SourceFile, Storage
 from famplan_core.storage.tables import RECORD_KINDS
+from famplan_core.synthetic import SyntheticRegister, SyntheticSpec, generate, write_register
 
 __all__ = [
     "PERSON_COLUMNS",
     "PG_URL_VARIABLE",
+    "Clock",
     "StorageContract",
+    "clock",
+    "famplan_json",
     "person_row",
     "pg_url",
+    "run_famplan",
     "sqlite_url",
     "storage_url",
+    "write_synthetic",
 ]
 
 PG_URL_VARIABLE = "FAMPLAN_TEST_PG_URL"
@@ -118,6 +132,96 @@ def storage_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(name)
     return url
+
+
+def run_famplan(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, actor: str = "clerk"
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``famplan`` command in a subprocess, as a user would, and capture its output.
+
+    The command sees the current environment without any ``FAMPLAN_*`` variable, then
+    ``FAMPLAN_ACTOR`` set to `actor`, then `env`. A failing command does not raise: check
+    ``returncode``.
+
+    Args:
+        *args: the command's arguments, e.g. ``"benefits", "run", "--month", "2026-11"``.
+        cwd: the folder to run it in (usually a township's folder).
+        env: further environment variables, set last (they may name ``FAMPLAN_*`` ones).
+        actor: who the command acts as (``FAMPLAN_ACTOR``).
+
+    Returns:
+        The finished process, with ``stdout`` and ``stderr`` as text (UTF-8).
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAMPLAN_")}
+    environment["FAMPLAN_ACTOR"] = actor
+    environment.update(env or {})
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "famplan"), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+
+
+def famplan_json(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run ``famplan ... --json`` with `run_famplan`, assert it succeeded, parse its output.
+
+    Args:
+        *args: the command's arguments; ``--json`` is added after them.
+        cwd: the folder to run it in.
+        env: further environment variables, as for `run_famplan`.
+
+    Returns:
+        The JSON object the command printed.
+    """
+    done = run_famplan(*args, "--json", cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert isinstance(document, dict)
+    return document
+
+
+class Clock:
+    """Increasing record times: the core never reads the clock, the tests hand it one.
+
+    Each call returns the next time, one minute after the previous one.
+
+    Args:
+        start: the first time returned.
+    """
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 11, 20, 8)) -> None:
+        self._start = start
+        self._ticks = itertools.count()
+
+    def __call__(self) -> dt.datetime:
+        """The next record time."""
+        return self._start + dt.timedelta(minutes=next(self._ticks))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A fresh `Clock` starting at 2026-11-20 08:00."""
+    return Clock()
+
+
+def write_synthetic(folder: Path, *, persons: int, seed: int) -> SyntheticRegister:
+    """Generate a synthetic register and write its files to a folder.
+
+    Args:
+        folder: where to write the register's CSV files.
+        persons: how many persons to generate.
+        seed: the generator's seed.
+
+    Returns:
+        The generated register, with what was put in it on purpose.
+    """
+    register = generate(SyntheticSpec(persons=persons, seed=seed))
+    write_register(register, folder)
+    return register
 
 
 def _t(minutes: int) -> dt.datetime:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -19,33 +18,17 @@ from famplan_core.programs import national_parameter_set, national_programs
 from famplan_core.rules import Parameter, ParameterSet, ParameterStep
 from famplan_core.storage import SqlStorage
 from famplan_core.storage import benefit_tables as bt
-from famplan_core.synthetic import SyntheticRegister, SyntheticSpec, generate, write_register
+from famplan_core.synthetic import SyntheticRegister
+from famplan_core.testing import Clock, write_synthetic
 
 DIVISION = "371502110"
 SEP, OCT, NOV, DEC = (dt.date(2026, m, 1) for m in (9, 10, 11, 12))
 
 
-class Clock:
-    """Increasing record times: the core never reads the clock, the tests hand it one."""
-
-    def __init__(self) -> None:
-        self._ticks = itertools.count()
-
-    def __call__(self) -> dt.datetime:
-        return dt.datetime(2026, 11, 20, 8) + dt.timedelta(minutes=next(self._ticks))
-
-
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SyntheticRegister, Path]:
-    register = generate(SyntheticSpec(persons=2500, seed=41))
     folder = tmp_path_factory.mktemp("register")
-    write_register(register, folder)
-    return register, folder
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+    return write_synthetic(folder, persons=2500, seed=41), folder
 
 
 @pytest.fixture

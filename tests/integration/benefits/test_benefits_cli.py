@@ -4,62 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from famplan_core.synthetic import SyntheticRegister, SyntheticSpec, generate, write_register
-
-FAMPLAN = str(Path(sys.executable).parent / "famplan")
-# `famplan` with the benefit commands registered (cli/app.py imports the module too; this
-# import makes the tests independent of that line).
-RUNNER = (
-    "import sys; from famplan_core.cli import benefits_commands; "
-    "from famplan_core.cli.app import main; sys.argv[0] = 'famplan'; main()"
-)
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAMPLAN_")}
-    environment["FAMPLAN_ACTOR"] = "clerk"
-    return subprocess.run(
-        [sys.executable, "-c", RUNNER, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def run_json(*args: str, cwd: Path) -> dict[str, Any]:
-    done = run(*args, "--json", cwd=cwd)
-    assert done.returncode == 0, done.stderr
-    document = json.loads(done.stdout)
-    assert isinstance(document, dict)
-    return document
+from famplan_core.synthetic import SyntheticRegister
+from famplan_core.testing import famplan_json, run_famplan, write_synthetic
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SyntheticRegister]:
     root = tmp_path_factory.mktemp("cli")
-    done = subprocess.run(
-        [FAMPLAN, "init", "town", "--division", "371502110", "--name", "顾官屯镇"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_famplan("init", "town", "--division", "371502110", "--name", "顾官屯镇", cwd=root)
     assert done.returncode == 0, done.stderr
     town = root / "town"
-    register = generate(SyntheticSpec(persons=1500, seed=13))
-    write_register(register, town / "register")
-    done = run("import", "register", "--today", "2026-11-20", cwd=town)
+    register = write_synthetic(town / "register", persons=1500, seed=13)
+    done = run_famplan("import", "register", "--today", "2026-11-20", cwd=town)
     assert done.returncode == 0, done.stderr
     return town, register
 
@@ -68,17 +29,17 @@ def test_run_roll_and_rerun(deployment: tuple[Path, SyntheticRegister]) -> None:
     """Spec "Runs, rolls and completeness" through the command line: a run, a re-run that
     changes nothing, a roll whose CSV lines reconcile with its totals to the fen."""
     town, _register = deployment
-    first = run_json("benefits", "run", "--month", "2026-10", cwd=town)
+    first = famplan_json("benefits", "run", "--month", "2026-10", cwd=town)
     assert first["stored"] is True
     assert first["run_id"] == 1
-    again = run_json("benefits", "run", "--month", "2026-10", cwd=town)
+    again = famplan_json("benefits", "run", "--month", "2026-10", cwd=town)
     assert again["stored"] is False
     assert "nothing changed" in str(again["message"])
-    table = run("benefits", "run", "--month", "2026-10", cwd=town)
+    table = run_famplan("benefits", "run", "--month", "2026-10", cwd=town)
     assert "nothing changed" in table.stdout
     assert "childcare_subsidy" in table.stdout
 
-    roll = run_json("benefits", "roll", "--month", "2026-10", "--out", "roll.csv", cwd=town)
+    roll = famplan_json("benefits", "roll", "--month", "2026-10", "--out", "roll.csv", cwd=town)
     assert roll["created"] is True
     with (town / "roll.csv").open(encoding="utf-8", newline="") as stream:
         lines = list(csv.DictReader(stream))
@@ -99,16 +60,16 @@ def test_run_roll_and_rerun(deployment: tuple[Path, SyntheticRegister]) -> None:
     assert isinstance(totals, list)
     assert {t["program"]: Decimal(t["amount"]) for t in totals} == sums
     assert sum(t["lines"] for t in totals) == len(lines) == roll["line_count"]
-    again_roll = run_json("benefits", "roll", "--month", "2026-10", cwd=town)
+    again_roll = famplan_json("benefits", "roll", "--month", "2026-10", cwd=town)
     assert again_roll["created"] is False
     assert again_roll["totals"] == totals
-    shown = run("benefits", "roll", "--month", "2026-10", cwd=town)
+    shown = run_famplan("benefits", "roll", "--month", "2026-10", cwd=town)
     assert "made before, unchanged" in shown.stdout
 
 
 def test_user_mistakes_are_one_line(deployment: tuple[Path, SyntheticRegister]) -> None:
     town, _register = deployment
-    malformed = run("benefits", "run", "--month", "2026-13", cwd=town)
+    malformed = run_famplan("benefits", "run", "--month", "2026-13", cwd=town)
     assert malformed.returncode == 2  # a malformed argument is a usage error, like any other
     assert "--month: expected a month written as YYYY-MM" in malformed.stderr
     assert "(found '2026-13')" in malformed.stderr
@@ -138,12 +99,12 @@ def test_user_mistakes_are_one_line(deployment: tuple[Path, SyntheticRegister]) 
         ),
     ]
     for args, message in cases:
-        done = run(*args, cwd=town)
+        done = run_famplan(*args, cwd=town)
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         assert message in done.stderr, (args, done.stderr)
         assert done.stderr.startswith("famplan: error: ")
         assert "Traceback" not in done.stderr
-    failed = run("benefits", "run", "--month", "11/2026", "--json", cwd=town)
+    failed = run_famplan("benefits", "run", "--month", "11/2026", "--json", cwd=town)
     assert failed.returncode == 2
     assert json.loads(failed.stdout)["error"]["type"] == "UsageError"
 
@@ -152,7 +113,7 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
     town, register = deployment
     expected = register.expected
     person = str(expected.eligible["rural_reward"][0])
-    text = run(
+    text = run_famplan(
         "benefits",
         "explain",
         person,
@@ -167,7 +128,7 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
     assert text.returncode == 0, text.stderr
     assert "Entitled: yes" in text.stdout
     assert "R2.4" in text.stdout
-    chinese = run(
+    chinese = run_famplan(
         "benefits",
         "explain",
         person,
@@ -178,7 +139,7 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
         cwd=town,
     )
     assert "结论：符合" in chinese.stdout
-    explained = run_json(
+    explained = famplan_json(
         "benefits",
         "explain",
         person,
@@ -190,7 +151,7 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
     )
     assert explained["entitled"] is True
 
-    report = run_json("benefits", "check", "--month", "2026-11", cwd=town)
+    report = famplan_json("benefits", "check", "--month", "2026-11", cwd=town)
     programs = report["programs"]
     assert isinstance(programs, list)
     for program in programs:
@@ -198,10 +159,10 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
         assert omissions == sorted(expected.omitted[program["program"]].tolist())
         errors = sorted(f["person_id"] for f in program["errors"])
         assert errors == sorted(expected.wrongly_enrolled[program["program"]].tolist())
-    shown = run("benefits", "check", "--month", "2026-11", cwd=town)
+    shown = run_famplan("benefits", "check", "--month", "2026-11", cwd=town)
     assert "omissions" in shown.stdout
 
-    whatif = run_json(
+    whatif = famplan_json(
         "benefits",
         "whatif",
         "--month",
@@ -216,7 +177,7 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
     assert all(Decimal(p["after"]) > Decimal(p["before"]) for p in whatif["people"])
 
     household = str(register.households["household_id"][0])
-    granted = run_json(
+    granted = famplan_json(
         "benefits",
         "grant",
         household,
@@ -230,8 +191,8 @@ def test_explain_check_whatif_and_grant(deployment: tuple[Path, SyntheticRegiste
     )
     assert granted["amount"] == "800.00"
     assert granted["month"] == "2026-11"
-    run_json("benefits", "run", "--month", "2026-11", cwd=town)
-    roll = run_json("benefits", "roll", "--month", "2026-11", cwd=town)
+    famplan_json("benefits", "run", "--month", "2026-11", cwd=town)
+    roll = famplan_json("benefits", "roll", "--month", "2026-11", cwd=town)
     totals = {t["program"]: t for t in roll["totals"]}
     assert totals["hardship_relief"] == {
         "program": "hardship_relief",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,31 +19,17 @@ from famplan_core.rules import evaluate_program
 from famplan_core.storage import SqlStorage
 from famplan_core.storage import benefit_tables as bt
 from famplan_core.storage.tables import audit
-from famplan_core.synthetic import SyntheticRegister, SyntheticSpec, generate, write_register
+from famplan_core.synthetic import SyntheticRegister
+from famplan_core.testing import Clock, write_synthetic
 
 DIVISION = "371502110"
 NOV = dt.date(2026, 11, 1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self._ticks = itertools.count()
-
-    def __call__(self) -> dt.datetime:
-        return dt.datetime(2026, 11, 20, 8) + dt.timedelta(minutes=next(self._ticks))
-
-
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SyntheticRegister, Path]:
-    register = generate(SyntheticSpec(persons=2000, seed=7))
     folder = tmp_path_factory.mktemp("register")
-    write_register(register, folder)
-    return register, folder
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+    return write_synthetic(folder, persons=2000, seed=7), folder
 
 
 @pytest.fixture

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from famplan_core.exchange.hub import Hub
 from famplan_core.synthetic import gb11643_check
+from famplan_core.testing import famplan_json, run_famplan
 
-FAMPLAN = str(Path(sys.executable).parent / "famplan")
-# `famplan` with the exchange commands registered (cli/app.py imports the module too; this
-# import makes the tests independent of that line).
-RUNNER = (
-    "import sys; from famplan_core.cli import exchange_commands; "
-    "from famplan_core.cli.app import main; sys.argv[0] = 'famplan'; main()"
-)
 G, H = "371502110", "371502115"
 
 
@@ -30,35 +19,8 @@ def cid(birth: str, seq: int) -> str:
     return body + gb11643_check(body)
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAMPLAN_")}
-    environment["FAMPLAN_ACTOR"] = "clerk"
-    return subprocess.run(
-        [sys.executable, "-c", RUNNER, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def run_json(*args: str, cwd: Path) -> dict[str, Any]:
-    done = run(*args, "--json", cwd=cwd)
-    assert done.returncode == 0, done.stderr
-    document = json.loads(done.stdout)
-    assert isinstance(document, dict)
-    return document
-
-
 def init(root: Path, name: str, division: str) -> Path:
-    done = subprocess.run(
-        [FAMPLAN, "init", name, "--division", division, "--name", name],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_famplan("init", name, "--division", division, "--name", name, cwd=root)
     assert done.returncode == 0, done.stderr
     return root / name
 
@@ -82,7 +44,7 @@ def towns(tmp_path: Path) -> tuple[Path, Path, Hub]:
     (register / "parent_child.csv").write_text(
         "parent_id,child_id,kind,since\nP1,P3,birth,\nP2,P3,birth,\n", encoding="utf-8"
     )
-    assert run("import", "register", "--today", "2026-04-10", cwd=g).returncode == 0
+    assert run_famplan("import", "register", "--today", "2026-04-10", cwd=g).returncode == 0
     move = g / "move"
     move.mkdir()
     (move / "persons.csv").write_text(
@@ -97,35 +59,35 @@ def towns(tmp_path: Path) -> tuple[Path, Path, Hub]:
         "P2,1962-07-01,371502110001,rural\nP2,2026-03-15,371502115201,rural\n",
         encoding="utf-8",
     )
-    assert run("import", "move", "--today", "2026-04-10", cwd=g).returncode == 0
+    assert run_famplan("import", "move", "--today", "2026-04-10", cwd=g).returncode == 0
     return g, h, Hub({G: g / "exchange", H: h / "exchange"})
 
 
 def test_export_import_request_status_and_reconcile(towns: tuple[Path, Path, Hub]) -> None:
     g, h, hub = towns
-    exported = run_json("exchange", "export", "--to", H, cwd=g)
+    exported = famplan_json("exchange", "export", "--to", H, cwd=g)
     assert exported["messages"] == {"hukou_move": 2}
     assert exported["sent"] is True
-    again = run("exchange", "export", "--to", H, cwd=g)
+    again = run_famplan("exchange", "export", "--to", H, cwd=g)
     assert again.returncode == 0
     assert "Nothing is due" in again.stdout
     hub.step()
-    imported = run_json("exchange", "import", cwd=h)
+    imported = famplan_json("exchange", "import", cwd=h)
     assert [p["status"] for p in imported["parcels"]] == ["applied"]
     assert imported["parcels"][0]["applied"] == 2
-    asked = run_json("exchange", "request", f"{G}-P1", "--program", "rural_reward", cwd=h)
+    asked = famplan_json("exchange", "request", f"{G}-P1", "--program", "rural_reward", cwd=h)
     assert asked["to"] == G
     assert asked["export"]["messages"] == {"verification_request": 1}
     hub.step()
-    answered = run("exchange", "import", cwd=g)
+    answered = run_famplan("exchange", "import", cwd=g)
     assert answered.returncode == 0, answered.stderr
     assert "applied" in answered.stdout
     hub.step()
-    run_json("exchange", "import", cwd=h)
-    status = run_json("exchange", "status", cwd=h)
+    famplan_json("exchange", "import", cwd=h)
+    status = famplan_json("exchange", "status", cwd=h)
     assert status["counts"]["messages_in"] == {"applied": 4}
     assert status["quarantine"] == []
-    table = run("exchange", "status", cwd=g)
+    table = run_famplan("exchange", "status", cwd=g)
     assert table.returncode == 0
     assert "Outbox" in table.stdout
     # the province's snapshot of Hanji: one person differs, one is missing
@@ -137,19 +99,19 @@ def test_export_import_request_status_and_reconcile(towns: tuple[Path, Path, Hub
         + f"S9,{cid('1970-01-01', 31)},赵六,1,1970-01-01,371502115202,rural\n",
         encoding="utf-8",
     )
-    report = run_json("exchange", "reconcile", "snapshot", cwd=h)
+    report = famplan_json("exchange", "reconcile", "snapshot", cwd=h)
     persons = report["kinds"][0]
     assert persons["missing"] == [["snapshot:S9"]]
     assert persons["extra"] == [[f"{G}-P2"]]
     assert persons["differing"] == [
         {"key": [f"{G}-P1"], "field": "hukou_type", "register": "rural", "snapshot": "urban"}
     ]
-    assert "Differences found" in run("exchange", "reconcile", "snapshot", cwd=h).stdout
+    assert "Differences found" in run_famplan("exchange", "reconcile", "snapshot", cwd=h).stdout
 
 
 def test_a_refused_batch_exits_1_and_changes_nothing(towns: tuple[Path, Path, Hub]) -> None:
     g, h, hub = towns
-    run_json("exchange", "export", "--to", H, cwd=g)
+    famplan_json("exchange", "export", "--to", H, cwd=g)
     hub.step()
     inbox = h / "exchange" / "inbox"
     (parcel,) = inbox.iterdir()
@@ -157,12 +119,12 @@ def test_a_refused_batch_exits_1_and_changes_nothing(towns: tuple[Path, Path, Hu
     shutil.copytree(parcel, damaged)
     with (damaged / "messages.jsonl").open("ab") as f:
         f.write(b"{}\n")
-    done = run("exchange", "import", str(damaged), cwd=h)
+    done = run_famplan("exchange", "import", str(damaged), cwd=h)
     assert done.returncode == 1
     assert "refused" in done.stdout
     assert "Traceback" not in done.stderr
-    status = run_json("exchange", "status", cwd=h)
+    status = famplan_json("exchange", "status", cwd=h)
     assert status["counts"] == {}
-    bad = run("exchange", "export", "--to", "12x", cwd=h)
+    bad = run_famplan("exchange", "export", "--to", "12x", cwd=h)
     assert bad.returncode == 1
     assert "division code" in bad.stderr

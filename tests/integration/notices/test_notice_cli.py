@@ -3,63 +3,21 @@
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from famplan_core.synthetic import SyntheticRegister, SyntheticSpec, generate, write_register
-
-FAMPLAN = str(Path(sys.executable).parent / "famplan")
-# `famplan` with the notice commands registered and the core's notice plugin among the
-# defaults (cli/app.py and DEFAULT_PLUGINS name them too; this makes the tests independent
-# of those lines).
-RUNNER = (
-    "import sys; from famplan_core import plugin_manager as pm; "
-    "pm.DEFAULT_PLUGINS = {**pm.DEFAULT_PLUGINS, 'core-notices': 'famplan_core.notices.hooks'}; "
-    "from famplan_core.cli import benefits_commands, notice_commands; "
-    "from famplan_core.cli.app import main; sys.argv[0] = 'famplan'; main()"
-)
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAMPLAN_")}
-    environment["FAMPLAN_ACTOR"] = "clerk"
-    return subprocess.run(
-        [sys.executable, "-c", RUNNER, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def run_json(*args: str, cwd: Path) -> dict[str, Any]:
-    done = run(*args, "--json", cwd=cwd)
-    assert done.returncode == 0, done.stderr
-    document = json.loads(done.stdout)
-    assert isinstance(document, dict)
-    return document
+from famplan_core.synthetic import SyntheticRegister
+from famplan_core.testing import famplan_json, run_famplan, write_synthetic
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SyntheticRegister]:
     root = tmp_path_factory.mktemp("cli")
-    done = subprocess.run(
-        [FAMPLAN, "init", "town", "--division", "371502110", "--name", "顾官屯镇"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_famplan("init", "town", "--division", "371502110", "--name", "顾官屯镇", cwd=root)
     assert done.returncode == 0, done.stderr
     town = root / "town"
-    register = generate(SyntheticSpec(persons=1500, seed=13))
+    register = write_synthetic(town / "register", persons=1500, seed=13)
     config = town / "famplan.toml"
     text = config.read_text(encoding="utf-8")
     text = text.replace('complaint_phone = ""', 'complaint_phone = "0635-8123456"')
@@ -68,10 +26,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Syntheti
     text += '\n[plugins.core-notices]\nmasking = { citizen_id = "keep-6-4" }\n'
     text += f"\n[plugins.core-notices.villages]\n{villages}"
     config.write_text(text, encoding="utf-8")
-    write_register(register, town / "register")
-    done = run("import", "register", "--today", "2026-11-20", cwd=town)
+    done = run_famplan("import", "register", "--today", "2026-11-20", cwd=town)
     assert done.returncode == 0, done.stderr
-    assert run("benefits", "run", "--month", "2026-11", cwd=town).returncode == 0
+    assert run_famplan("benefits", "run", "--month", "2026-11", cwd=town).returncode == 0
     return town, register
 
 
@@ -79,39 +36,42 @@ def test_draft_post_object_decide_close_render(
     deployment: tuple[Path, SyntheticRegister],
 ) -> None:
     town, _register = deployment
-    drafted = run_json("notice", "draft", "--month", "2026-11", "--level", "township", cwd=town)
+    drafted = famplan_json("notice", "draft", "--month", "2026-11", "--level", "township", cwd=town)
     (notice,) = drafted["notices"]
     notice_id = str(notice["notice_id"])
     assert notice["state"] == "draft"
-    posted = run_json("notice", "post", notice_id, "--on", "2026-11-02", cwd=town)
+    posted = famplan_json("notice", "post", notice_id, "--on", "2026-11-02", cwd=town)
     assert (posted["window_start"], posted["window_end"]) == ("2026-11-02", "2026-11-08")
 
-    shown = run_json("notice", "show", notice_id, cwd=town)
+    shown = famplan_json("notice", "show", notice_id, cwd=town)
     line = next(x for x in shown["lines"] if x["published"])
-    objection = run_json(
+    objection = famplan_json(
         "notice", "object", notice_id, "--line", str(line["line_no"]), "--by", "王某",
         "--channel", "phone", "--content", "不符合条件", "--received-on", "2026-11-03",
         cwd=town,
     )  # fmt: skip
-    early = run("notice", "close", notice_id, "--on", "2026-11-09", cwd=town)
+    early = run_famplan("notice", "close", notice_id, "--on", "2026-11-09", cwd=town)
     assert early.returncode == 1
     assert early.stderr.startswith("famplan: error: notice")
     assert "under review" in early.stderr
     assert len(early.stderr.strip().splitlines()) == 1
-    decided = run(
+    decided = run_famplan(
         "notice", "decide", str(objection["objection_id"]), "--upheld", "--reason", "核实不符",
         "--on", "2026-11-04", "--actor", "director-li",
         cwd=town,
     )  # fmt: skip
     assert decided.returncode == 0, decided.stderr
     assert "upheld by director-li on 2026-11-04; the payment is withdrawn" in decided.stdout
-    closed = run("notice", "close", notice_id, "--on", "2026-11-09", cwd=town)
+    closed = run_famplan("notice", "close", notice_id, "--on", "2026-11-09", cwd=town)
     assert closed.returncode == 0, closed.stderr
     assert "(closed)" in closed.stdout
 
     roll = town / "roll.csv"
     assert (
-        run("benefits", "roll", "--month", "2026-11", "--out", str(roll), cwd=town).returncode == 0
+        run_famplan(
+            "benefits", "roll", "--month", "2026-11", "--out", str(roll), cwd=town
+        ).returncode
+        == 0
     )
     with roll.open(encoding="utf-8", newline="") as stream:
         paid = {row["person_id"] for row in csv.DictReader(stream)}
@@ -120,28 +80,30 @@ def test_draft_post_object_decide_close_render(
     assert others <= paid
 
     for fmt in ("html", "site", "csv", "pdf"):
-        done = run("notice", "render", notice_id, "--format", fmt, "--out", f"out-{fmt}", cwd=town)
+        done = run_famplan(
+            "notice", "render", notice_id, "--format", fmt, "--out", f"out-{fmt}", cwd=town
+        )
         assert done.returncode == 0, done.stderr
         assert "Wrote" in done.stdout
     page = (town / "out-html" / f"notice-{notice_id}-a4.html").read_text(encoding="utf-8")
     assert "公示期已结束，名单已撤下。" in page  # closed: the list is taken down
-    listed = run_json("notice", "list", cwd=town)["notices"]
+    listed = famplan_json("notice", "list", cwd=town)["notices"]
     assert [n["state"] for n in listed] == ["closed"]
 
 
 def test_usage_errors_are_one_line(deployment: tuple[Path, SyntheticRegister]) -> None:
     town, _ = deployment
-    missing = run("notice", "post", "999", cwd=town)
+    missing = run_famplan("notice", "post", "999", cwd=town)
     assert missing.returncode == 1
     assert missing.stderr.strip() == "famplan: error: notice 999: no such notice is stored"
-    bad = run("notice", "draft", "--month", "2026-13", "--level", "village", cwd=town)
+    bad = run_famplan("notice", "draft", "--month", "2026-13", "--level", "village", cwd=town)
     assert bad.returncode != 0
     assert "--month" in bad.stderr
-    group = run("notice", "draft", "--month", "2026-11", "--level", "group", cwd=town)
+    group = run_famplan("notice", "draft", "--month", "2026-11", "--level", "group", cwd=town)
     assert group.returncode == 1
     assert "--place" in group.stderr
-    unknown = run("notice", "render", "1", "--format", "docx", "--out", "x", cwd=town)
+    unknown = run_famplan("notice", "render", "1", "--format", "docx", "--out", "x", cwd=town)
     assert "no notice renderer is named 'docx'" in unknown.stderr
-    neither = run("notice", "decide", "1", "--reason", "x", cwd=town)
+    neither = run_famplan("notice", "decide", "1", "--reason", "x", cwd=town)
     assert neither.returncode == 2
     assert "--upheld or --dismissed" in neither.stderr

@@ -5,77 +5,37 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from famplan_core.synthetic import SyntheticSpec, generate, write_register
-
-FAMPLAN = str(Path(sys.executable).parent / "famplan")
-# `famplan` with the report commands registered (cli/app.py imports the module too; this
-# import makes the tests independent of that line).
-RUNNER = (
-    "import sys; from famplan_core.cli import report_commands; "
-    "from famplan_core.cli.app import main; sys.argv[0] = 'famplan'; main()"
-)
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAMPLAN_")}
-    environment["FAMPLAN_ACTOR"] = "clerk"
-    return subprocess.run(
-        [sys.executable, "-c", RUNNER, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
-
-
-def run_json(*args: str, cwd: Path) -> dict[str, Any]:
-    done = run(*args, "--json", cwd=cwd)
-    assert done.returncode == 0, done.stderr
-    document = json.loads(done.stdout)
-    assert isinstance(document, dict)
-    return document
+from famplan_core.testing import famplan_json, run_famplan, write_synthetic
 
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
-    done = subprocess.run(
-        [FAMPLAN, "init", "town", "--division", "371502110", "--name", "顾官屯镇"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_famplan("init", "town", "--division", "371502110", "--name", "顾官屯镇", cwd=root)
     assert done.returncode == 0, done.stderr
     folder = root / "town"
-    write_register(generate(SyntheticSpec(persons=1500, seed=13)), folder / "register")
-    done = run("import", "register", "--today", "2026-11-20", cwd=folder)
+    write_synthetic(folder / "register", persons=1500, seed=13)
+    done = run_famplan("import", "register", "--today", "2026-11-20", cwd=folder)
     assert done.returncode == 0, done.stderr
     return folder
 
 
 def test_report_list_shows_every_indicator_and_format(town: Path) -> None:
-    document = run_json("report", "list", cwd=town)
+    document = famplan_json("report", "list", cwd=town)
     codes = {i["code"] for i in document["indicators"]}
     assert {"population", "births", "vital_rates", "sex_ratio_at_birth", "fertility"} <= codes
     assert {"csv", "json"} <= set(document["formats"])
-    people = run("report", "list", cwd=town)
+    people = run_famplan("report", "list", cwd=town)
     assert people.returncode == 0, people.stderr
     assert "出生人口性别比" in people.stdout
 
 
 def test_report_writes_csv_with_a_bom_and_records_the_state(town: Path) -> None:
-    summary = run_json("report", "population", "--period", "2025", "--out", "pop.csv", cwd=town)
+    summary = famplan_json("report", "population", "--period", "2025", "--out", "pop.csv", cwd=town)
     assert summary["format"] == "csv"
     assert summary["register_state"]["audit_id"] == 1
     data = (town / "pop.csv").read_bytes()
@@ -87,17 +47,19 @@ def test_report_writes_csv_with_a_bom_and_records_the_state(town: Path) -> None:
 
 
 def test_report_all_as_json_is_reproducible_with_state(town: Path) -> None:
-    done = run("report", "all", "--period", "2025", "--format", "json", cwd=town)
+    done = run_famplan("report", "all", "--period", "2025", "--format", "json", cwd=town)
     assert done.returncode == 0, done.stderr
     first = json.loads(done.stdout)
     assert first["period"] == "2025"
     assert [t["code"] for t in first["tables"]][:2] == ["population", "births"]
-    again = run("report", "all", "--period", "2025", "--format", "json", "--state", "1", cwd=town)
+    again = run_famplan(
+        "report", "all", "--period", "2025", "--format", "json", "--state", "1", cwd=town
+    )
     assert json.loads(again.stdout)["digest"] == first["digest"]
 
 
 def test_public_report_withholds_and_refuses_internal(town: Path) -> None:
-    summary = run_json(
+    summary = famplan_json(
         "report",
         "vital_rates",
         "--period",
@@ -116,20 +78,20 @@ def test_public_report_withholds_and_refuses_internal(town: Path) -> None:
 
 
 def test_user_mistakes_are_one_line_errors(town: Path) -> None:
-    done = run("report", "population", cwd=town)
+    done = run_famplan("report", "population", cwd=town)
     assert done.returncode == 2
     assert "--period" in done.stderr
-    done = run("report", "nosuch", "--period", "2025", cwd=town)
+    done = run_famplan("report", "nosuch", "--period", "2025", cwd=town)
     assert done.returncode == 1
     assert "no indicator is named 'nosuch'" in done.stderr
     assert "population" in done.stderr
-    done = run("report", "population", "--period", "2025-13", cwd=town)
+    done = run_famplan("report", "population", "--period", "2025-13", cwd=town)
     assert done.returncode == 1
     assert "2026-Q3" in done.stderr
-    done = run("report", "population", "--period", "2025", "--scope", "371502115", cwd=town)
+    done = run_famplan("report", "population", "--period", "2025", "--scope", "371502115", cwd=town)
     assert done.returncode == 1
     assert "371502110" in done.stderr
-    done = run("report", "population", "--period", "2025", "--state", "99", cwd=town)
+    done = run_famplan("report", "population", "--period", "2025", "--state", "99", cwd=town)
     assert done.returncode == 1
     assert "no such audit entry" in done.stderr
     assert "Traceback" not in done.stderr
