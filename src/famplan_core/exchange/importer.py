@@ -10,6 +10,10 @@ The rules are those of the register file format (spec ``register-format.md``):
 * a changed row updates the record and keeps the earlier values in the history;
 * a monthly update folder holds only the rows it concerns: stored persons absent from it
   stay as they are.
+
+The register is not held in memory: `famplan_core.exchange.reader.stream_register` checks
+every file first (a malformed file is found before anything is written), setting the checked
+rows aside on disk, and the good rows of each kind are then handed to the storage in turn.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any
 import attrs
 
 from famplan_core.exchange.reader import QuarantinedRow as ReadRow
-from famplan_core.exchange.reader import RegisterReading, read_register
+from famplan_core.exchange.reader import RegisterStream, stream_register
+from famplan_core.exchange.register_format import KIND_BY_NAME
 from famplan_core.ports import QuarantinedRow, SourceFile
 from famplan_core.storage.sql import SqlReader, SqlStorage, source_digest
 from famplan_core.storage.tables import RECORD_KINDS
@@ -200,13 +205,25 @@ def import_register(
         StorageError: the database failed; nothing is stored.
     """
     with storage.reader() as reader:
-        reading = read_register(
+        reading = stream_register(
             folder,
             today=today,
             encoding=encoding,
             known_person_ids=_known(reader, "persons", "person_id"),
             known_household_ids=_known(reader, "households", "household_id"),
         )
+    with reading:
+        return _import(storage, folder, reading, actor, recorded_at, dry_run)
+
+
+def _import(
+    storage: SqlStorage,
+    folder: Path,
+    reading: RegisterStream,
+    actor: str,
+    recorded_at: dt.datetime,
+    dry_run: bool,
+) -> ImportSummary:
     sources = tuple(SourceFile(name=f.name, sha256=f.sha256) for f in reading.files)
     outcome: dict[str, Any] = {}
     try:
@@ -243,15 +260,15 @@ def import_register(
     )
 
 
-def _store_rows(uow: Any, reading: RegisterReading) -> dict[str, KindSummary]:
+def _store_rows(uow: Any, reading: RegisterStream) -> dict[str, KindSummary]:
     kinds: dict[str, KindSummary] = {}
     for kind in IMPORT_ORDER:
         counts = reading.counts.get(kind)
         if counts is None:
             continue
-        if reading.has(kind) and reading.tables[kind].rows:
-            table = reading.tables[kind]
-            stored = uow.upsert_rows(kind, table.columns, table.rows)
+        if counts.good:
+            columns = KIND_BY_NAME[kind].column_names
+            stored = uow.upsert_rows(kind, columns, reading.rows(kind))
             kinds[kind] = KindSummary(
                 kind=kind,
                 rows=counts.rows,
@@ -260,12 +277,13 @@ def _store_rows(uow: Any, reading: RegisterReading) -> dict[str, KindSummary]:
                 unchanged=stored.unchanged,
                 quarantined=counts.quarantined,
             )
+            del stored  # its keys touched: not to be held while the next kind is stored
         else:
             kinds[kind] = KindSummary(kind=kind, rows=counts.rows, quarantined=counts.quarantined)
     return kinds
 
 
-def _quarantine(uow: Any, reading: RegisterReading) -> tuple[list[ReadRow], int]:
+def _quarantine(uow: Any, reading: RegisterStream) -> tuple[list[ReadRow], int]:
     """The bad rows not already in quarantine, and how many open entries a good row resolved."""
     open_entries = uow.list_quarantine(status="open")
     already = {
@@ -277,10 +295,20 @@ def _quarantine(uow: Any, reading: RegisterReading) -> tuple[list[ReadRow], int]
         for row in reading.quarantine
         if (row.kind, row.file, tuple(sorted(row.cells.items()))) not in already
     ]
+    # Only the kinds with open entries are read back, and only their keys are kept.
+    wanted: dict[str, set[tuple[str, ...]]] = {}
+    for e in open_entries:
+        wanted.setdefault(e.row.kind, set()).add(_key_cells(e.row.kind, e.row.raw))
     good_keys: dict[str, set[tuple[str, ...]]] = {}
-    for kind, table in reading.tables.items():
-        key_index = [table.index(column) for column in RECORD_KINDS[kind].key]
-        good_keys[kind] = {tuple(row[i] for i in key_index) for row in table.rows}
+    for kind, keys in wanted.items():
+        if not reading.has(kind):
+            continue
+        key_index = [KIND_BY_NAME[kind].index(column) for column in RECORD_KINDS[kind].key]
+        found = good_keys[kind] = set()
+        for row in reading.rows(kind):
+            key = tuple(row[i] for i in key_index)
+            if key in keys:
+                found.add(key)
     fixed = [
         e.id
         for e in open_entries
@@ -292,7 +320,7 @@ def _quarantine(uow: Any, reading: RegisterReading) -> tuple[list[ReadRow], int]
 
 def _summary(
     folder: Path,
-    reading: RegisterReading,
+    reading: RegisterStream,
     sources: Sequence[SourceFile],
     kinds: Mapping[str, KindSummary],
     new_bad: Iterable[ReadRow],

@@ -6,9 +6,13 @@ and against the other files. It returns a `RegisterReading`: the good rows of ea
 normalised text, every bad row with every reason found, and warnings. Nothing is stored here:
 the caller stores the good rows in one transaction and the bad ones in quarantine.
 
-Rows are kept as tuples of text in spec column order (``""`` for empty), not as objects, so
-that a register of a million persons fits in memory; `RegisterTable.chunks` hands them on in
-slices.
+Rows are tuples of text in spec column order (``""`` for empty), not objects; `RegisterTable.chunks`
+hands them on in slices. `stream_register` checks a folder the same way but does not hold the
+rows in memory: while the files are read, the checked rows are set aside in a temporary file
+(deleted when the `RegisterStream` is closed), and only what the checks across files need (the
+identifiers, the line numbers, the bad rows' problems) stays in memory; `RegisterStream.rows`
+then reads one kind's good rows back at a time, so that a county register of a million persons
+and its other files are imported within a bounded memory.
 
 `write_register` writes rows back in the same format, values exactly as given, so that
 read → write → read gives the same rows.
@@ -31,20 +35,30 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import hashlib
+import itertools
 import json
+import marshal
+import operator
 import os
 import re
+import sys
+import tempfile
 import unicodedata
 from array import array
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from operator import mul
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Final
+from types import MappingProxyType, TracebackType
+from typing import Any, Final, Self, cast
 
 import attrs
+import numpy as np
 
 from famplan_core.errors import ExchangeError, MalformedFileError, Problem, ValidationError
 from famplan_core.exchange import textio
@@ -54,6 +68,7 @@ from famplan_core.exchange.register_format import (
     KINDS,
     MAX_TEXT_LENGTH,
     CellRule,
+    Column,
     RecordKind,
 )
 from famplan_core.model.identity import CitizenId, DivisionCode
@@ -65,9 +80,11 @@ __all__ = [
     "QuarantinedRow",
     "RegisterFile",
     "RegisterReading",
+    "RegisterStream",
     "RegisterTable",
     "find_register_files",
     "read_register",
+    "stream_register",
     "write_register",
 ]
 
@@ -79,6 +96,8 @@ DivisionCheck = Callable[[str], "str | None"]
 
 _BATCH: Final = 10_000
 _SHOWN_LINES: Final = 10
+_SPILL_ROWS: Final = 10_000
+"""Rows per chunk that `stream_register` sets aside on disk."""
 
 
 @attrs.frozen(kw_only=True)
@@ -325,6 +344,12 @@ _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_OFFSET: Final = 48 * sum(_ID_WEIGHTS)  # the weighted sum of the ASCII code of "0"
 _ID_CHECK: Final = "10X98765432"
+_ID_WEIGHT_ARRAY: Final = np.array(_ID_WEIGHTS, dtype=np.int64)
+_DATE_DIGITS: Final = np.array([0, 1, 2, 3, 5, 6, 8, 9])  # YYYY-MM-DD
+_YEAR_PLACES: Final = np.array([1000, 100, 10, 1], dtype=np.int32)
+_TWO_PLACES: Final = np.array([10, 1], dtype=np.int32)
+_MONTH_DAYS: Final = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+_ID_CHECK_CODES: Final = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
 _DIVISION_FORM: Final = "a 12-digit division code of ASCII digits 0-9, e.g. 371502114201"
 
 
@@ -362,6 +387,21 @@ _SHARED_TEXT: Final = frozenset(
 )
 """Text columns whose values repeat across rows or files; references are shared too."""
 
+_TEXT: Final = 1  # one string object per value, from `_Shared.text`
+_PERSON: Final = 2  # the person ids of the persons file, kept in `_Shared.people`
+_NAMED: Final = 3  # a person id named in another file: `_Shared.person_named`
+
+
+def _sharing(kind: RecordKind, column: Column) -> int:
+    """How the values of a text column are shared (0: they are not)."""
+    if kind.name == "persons" and column.name == "person_id":
+        return _PERSON
+    if column.refers_to == "persons":
+        return _NAMED
+    if column.refers_to is not None or (kind.name, column.name) in _SHARED_TEXT:
+        return _TEXT
+    return 0
+
 
 class _Shared:
     """Caches shared by every file of one reading: dates, division codes, today."""
@@ -376,6 +416,20 @@ class _Shared:
         self.division_count: dict[str, int] = {}
         # identifiers and other repeated text: one string object however often it appears
         self.text: dict[str, str] = {}
+        # the birth dates of IDs found good, as bytes YYYYMMDD
+        self.good_births: set[bytes] = set()
+        # the person ids of the persons file (read first), and "" for none
+        self.people: dict[str, str] = {"": ""}
+        # the person ids other files name that the persons file lacks
+        self.outside: set[str] = set()
+
+    def person_named(self, value: str) -> str:
+        """A person id named in another file, as one string object; notes one from outside."""
+        canonical = self.people.get(value)
+        if canonical is None:
+            self.outside.add(value)
+            canonical = self.text.setdefault(value, value)
+        return canonical
 
     def division_problem(self, value: str) -> str | None:
         known = self.bad_divisions.get(value)
@@ -405,24 +459,85 @@ class _Shared:
         born = f"{value[6:10]}-{value[10:12]}-{value[12:14]}"
         return "1800" <= born <= self.today_iso and (born in self.dates or _real_date(born))
 
+    def dates_odd(self, values: Sequence[str]) -> list[int] | None:
+        """The positions of the dates in a column (``""`` for none) that are not real dates.
+
+        They are checked together as an array, as `_real_date` checks one; None when they are
+        not all 10 ASCII characters (then ask `_real_date`).
+        """
+        given = [j for j, v in enumerate(values) if v] if "" in values else None
+        dates = values if given is None else [values[j] for j in given]
+        if not dates:
+            return []
+        text = "".join(dates)
+        if not text.isascii() or set(map(len, dates)) != {10}:
+            return None
+        codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 10)
+        digits = codes[:, _DATE_DIGITS].astype(np.int32) - 48
+        year = digits[:, :4] @ _YEAR_PLACES
+        month = digits[:, 4:6] @ _TWO_PLACES
+        day = digits[:, 6:] @ _TWO_PLACES
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        fine = ((digits >= 0) & (digits <= 9)).all(axis=1)
+        fine &= (codes[:, 4] == ord("-")) & (codes[:, 7] == ord("-"))
+        fine &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+        fine &= day <= _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+        odd: list[int] = np.flatnonzero(~fine).tolist()
+        return odd if given is None else [given[j] for j in odd]
+
+    def citizen_ids_odd(self, ids: Sequence[str]) -> list[int]:
+        """The positions of the IDs in a column (``""`` for none) that `citizen_id_ok` fails.
+
+        When every ID given is 18 ASCII characters, they are checked together as an array.
+        """
+        given = [j for j, v in enumerate(ids) if v] if "" in ids else None
+        values = ids if given is None else [ids[j] for j in given]
+        if not values:
+            return []
+        joined = "".join(values)
+        if not joined.isascii() or set(map(len, values)) != {18}:
+            return [j for j, v in enumerate(ids) if v and not self.citizen_id_ok(v)]
+        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = codes[:, :17].astype(np.int64) - 48
+        fine = ((digits >= 0) & (digits <= 9)).all(axis=1)
+        fine &= _ID_CHECK_CODES[(digits @ _ID_WEIGHT_ARRAY) % 11] == codes[:, 17]
+        born = codes[:, 6:14].copy().view("S8").ravel()
+        today, dates, good = self.today_iso, self.dates, self.good_births
+        wrong = []
+        for day in set(born.tolist()).difference(good):
+            text = day.decode("ascii")
+            iso = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+            if "1800" <= iso <= today and (iso in dates or _real_date(iso)):
+                good.add(day)
+            else:
+                wrong.append(day)
+        if wrong:
+            fine &= ~np.isin(born, wrong)
+        odd: list[int] = np.flatnonzero(~fine).tolist()
+        return odd if given is None else [given[j] for j in odd]
+
     def citizen_id_problems(self, value: str) -> list[str]:
         messages = [f.message for f in CitizenId.check(value, today=self.today).errors]
         return messages or ["not a valid 18-character resident ID number (GB 11643)"]
 
 
 class _Checker:
-    """Checks and normalises the cells of one kind's rows."""
+    """Checks and normalises the cells of one kind's rows.
 
-    def __init__(self, kind: RecordKind, shared: _Shared) -> None:
+    Repeated values are given as one string object (codes, dates, division codes, the texts
+    `_SHARED_TEXT` names), to save memory while rows are held. With `hold` False (the rows are
+    set aside on disk), `check_columns` only shares the values of the columns kept in memory.
+    """
+
+    def __init__(self, kind: RecordKind, shared: _Shared, *, hold: bool = True) -> None:
         self.kind = kind
         self.shared = shared
+        self.hold = hold
         columns = list(enumerate(kind.columns))
         self.required = [(i, c.name) for i, c in columns if c.required]
-        self.texts = [
-            (i, c.name, c.refers_to is not None or (kind.name, c.name) in _SHARED_TEXT)
-            for i, c in columns
-            if c.rule is CellRule.TEXT
-        ]
+        self.texts = [(i, c.name, _sharing(kind, c)) for i, c in columns if c.rule is CellRule.TEXT]
+        kept = _kept_columns(kind)
+        self.shared_texts = {i for i, _, share in self.texts if share and (hold or i in kept)}
         self.codes = [
             (i, c.name, {code: code for code in c.codes.codes}, c.codes.describe())
             for i, c in columns
@@ -434,9 +549,13 @@ class _Checker:
         self.row_rule = _ROW_RULES.get(kind.name)
 
     def check(
-        self, values: list[str], file: str, line: int
+        self, values: list[str], file: str, line: int, *, count: bool = True
     ) -> tuple[tuple[str, ...], list[Problem] | None]:
-        """Check one row given in spec order (trimmed); return it normalised and its problems."""
+        """Check one row given in spec order (trimmed); return it normalised and its problems.
+
+        `count` says whether to count the row's division codes (for the warnings); the rows
+        `check_columns` hands back here are counted already.
+        """
         shared = self.shared
         found: list[tuple[str, str, str]] = []
         for i, name in self.required:
@@ -449,8 +568,12 @@ class _Checker:
                 continue
             if not value.isascii():
                 value = values[i] = unicodedata.normalize("NFC", value)
-            if share:
+            if share == _TEXT:
                 value = values[i] = shared_text.setdefault(value, value)
+            elif share == _PERSON:
+                value = values[i] = shared.people.setdefault(value, value)
+            elif share == _NAMED:
+                value = values[i] = shared.person_named(value)
             if len(value) > MAX_TEXT_LENGTH:
                 found.append(
                     (
@@ -520,12 +643,14 @@ class _Checker:
                     continue
                 canonical = value
             values[i] = canonical
-            count = counts.get(canonical)
-            if count is None:
+            if not count:
+                continue
+            seen = counts.get(canonical)
+            if seen is None:
                 shared.division_first[canonical] = f"{file}:{line}:{name}"
                 counts[canonical] = 1
             else:
-                counts[canonical] = count + 1
+                counts[canonical] = seen + 1
         for i, name in self.ids:
             value = values[i]
             if not value:
@@ -545,9 +670,147 @@ class _Checker:
             for column, value, message in found
         ]
 
+    def check_columns(
+        self, columns: Sequence[Sequence[str]], file: str, lines: Sequence[int]
+    ) -> tuple[list[Sequence[str]], dict[int, list[Problem]], dict[int, tuple[str, ...]]]:
+        """Check a chunk of rows given column by column, as `check` does row by row.
+
+        The chunk's cells are checked and normalised a column at a time, the common case of
+        a good cell costing no Python code per cell. Every row this finds anything odd in
+        (a cell that fails or might fail its rule, or a row rule that objects) is checked
+        again by `check`, which gives the problems, so that both give the same rows and the
+        same problems in the same order.
+
+        Args:
+            columns: for each spec column, its trimmed cell in each row (none of the rows
+                empty); not changed.
+            file: the file's name.
+            lines: the physical line of each row.
+
+        Returns:
+            The columns, normalised, except for the rows checked again by `check`; those rows
+            as `check` gives them, by position in the chunk; and their problems.
+        """
+        shared = self.shared
+        cols: list[Sequence[str]] = list(columns)
+        odd: set[int] = set()
+        for i, _ in self.required:
+            col = cols[i]
+            if "" in col:
+                odd.update(j for j, v in enumerate(col) if not v)
+        text = shared.text
+        for i, _, share in self.texts:
+            col = cols[i]
+            joined = "".join(col)
+            if not joined.isascii() and not all(map(_is_nfc, col)):
+                col = [v if v.isascii() else unicodedata.normalize("NFC", v) for v in col]
+                joined = "".join(col)
+            if not joined.isprintable():
+                odd.update(j for j, v in enumerate(col) if not v.isprintable())
+            if max(map(len, col)) > MAX_TEXT_LENGTH:
+                odd.update(j for j, v in enumerate(col) if len(v) > MAX_TEXT_LENGTH)
+            if share == _NAMED:  # always: this also finds the persons from outside the folder
+                named: list[str | None] = list(map(shared.people.get, col))
+                if None in named:
+                    for j, v in enumerate(named):
+                        if v is None:
+                            named[j] = shared.person_named(col[j])
+                cols[i] = cast(list[str], named)
+            elif i in self.shared_texts:
+                pool = shared.people if share == _PERSON else text
+                cols[i] = list(map(pool.setdefault, col, col))
+            else:
+                cols[i] = col
+        hold = self.hold
+        for i, _, table, _ in self.codes:
+            col = cols[i]
+            unknown = set(col).difference(table)
+            unknown.discard("")
+            if unknown:
+                odd.update(j for j, v in enumerate(col) if v in unknown)
+            if hold:
+                cols[i] = list(map(table.get, col, col))
+        dates = shared.dates
+        for i, _ in self.dates:
+            col = cols[i]
+            if not hold:
+                unreal_at = shared.dates_odd(col)
+                if unreal_at is not None:
+                    odd.update(unreal_at)
+                    continue
+            new = set(col).difference(dates)
+            new.discard("")
+            unreal = {v for v in new if not _real_date(v)}
+            dates.update((v, v) for v in new - unreal)
+            if unreal:
+                odd.update(j for j, v in enumerate(col) if v in unreal)
+            if hold:
+                cols[i] = list(map(dates.get, col, col))
+        if self.divisions:
+            self._divisions(cols, odd, file, lines)
+        for i, _ in self.ids:
+            col = cols[i]
+            if "x" in "".join(col):
+                col = cols[i] = [v[:-1] + "X" if v[-1:] == "x" else v for v in col]
+            odd.update(shared.citizen_ids_odd(col))
+        rule = self.row_rule
+        if rule is not None:
+            screen = _ROW_SCREENS.get(self.kind.name)
+            today = shared.today_iso
+            if screen is None or not screen(cols, odd, today):
+                odd.update(
+                    j
+                    for j, row in enumerate(zip(*cols, strict=True))
+                    if j not in odd and rule(row, _NOTHING, today)
+                )
+        problems: dict[int, list[Problem]] = {}
+        again: dict[int, tuple[str, ...]] = {}
+        for j in sorted(odd):
+            again[j], found = self.check([c[j] for c in columns], file, lines[j], count=False)
+            if found:
+                problems[j] = found
+        return cols, problems, again
+
+    def note_unchecked(self, row: Sequence[str]) -> None:
+        """Note the person ids of a row not checked (it has the wrong number of fields)."""
+        shared = self.shared
+        for i, _, share in self.texts:
+            value = row[i]
+            if value and share == _PERSON:
+                shared.people.setdefault(value, value)
+            elif value and share == _NAMED:
+                shared.person_named(value)
+
+    def _divisions(
+        self, cols: list[Sequence[str]], odd: set[int], file: str, lines: Sequence[int]
+    ) -> None:
+        """Check, normalise and count the division codes of a chunk, as `check` does."""
+        shared = self.shared
+        divisions = shared.divisions
+        counts = shared.division_count
+        firsts: dict[str, tuple[int, int, str]] = {}  # a code new here: its first row, column
+        for order, (i, name) in enumerate(self.divisions):
+            col = cols[i]
+            found = Counter(col)
+            bad = {v for v in found if v and v not in divisions and shared.division_problem(v)}
+            if bad:
+                odd.update(j for j, v in enumerate(col) if v in bad)
+            for code, n in found.items():
+                if not code or code in bad:
+                    continue
+                if code in firsts or code not in counts:
+                    where = (col.index(code), order, name)
+                    firsts[code] = min(firsts.get(code, where), where)
+                counts[code] = counts.get(code, 0) + n
+            if self.hold:
+                cols[i] = list(map(divisions.get, col, col))
+        for code, (j, _, name) in sorted(firsts.items(), key=lambda item: item[1][:2]):
+            shared.division_first[code] = f"{file}:{lines[j]}:{name}"
+
 
 _NOTHING: Final[frozenset[str]] = frozenset()
 _Found = list[tuple[str, str, str]]
+_is_nfc: Final = functools.partial(unicodedata.is_normalized, "NFC")
 
 
 def _col(kind: str, column: str) -> int:
@@ -667,6 +930,123 @@ def _certificates_rule(row: tuple[str, ...], bad: Collection[str], today: str) -
     return found
 
 
+def _persons_screen(cols: Sequence[Sequence[str]], odd: set[int], today: str) -> bool:
+    """Mark every row of a chunk `_persons_rule` might object to, a column at a time.
+
+    Returns False, marking nothing, unless every row has a 10-character birth date and every
+    row with an ID an 18-character one and a one-character sex, all ASCII (`_persons_rule` is
+    then asked row by row).
+    """
+    births, deaths, ids, sexes = cols[_P_BIRTH], cols[_P_DEATH], cols[_P_CID], cols[_P_SEX]
+    if set(map(len, births)) != {10}:
+        return False
+    given = [j for j, v in enumerate(ids) if v] if "" in ids else None
+    born: Sequence[str] = births
+    if given is not None:
+        ids, sexes = [ids[j] for j in given], [sexes[j] for j in given]
+        born = [births[j] for j in given]
+    n = len(ids)
+    birth_text, id_text, sex_text = "".join(born), "".join(ids), "".join(sexes)
+    if n and not (
+        set(map(len, ids)) == {18}
+        and set(map(len, sexes)) == {1}
+        and (birth_text + id_text + sex_text).isascii()
+    ):
+        return False
+    if max(births) > today:
+        odd.update(j for j, birth in enumerate(births) if birth > today)
+    if any(deaths):
+        odd.update(
+            j
+            for j, (death, birth) in enumerate(zip(deaths, births, strict=True))
+            if death and (death > today or death < birth)
+        )
+    if not n:
+        return True
+    id_codes = np.frombuffer(id_text.encode("ascii"), dtype=np.uint8).reshape(n, 18)
+    birth_codes = np.frombuffer(birth_text.encode("ascii"), dtype=np.uint8).reshape(n, 10)
+    sex_codes = np.frombuffer(sex_text.encode("ascii"), dtype=np.uint8)
+    differ = (
+        (id_codes[:, 6:10] != birth_codes[:, 0:4]).any(axis=1)
+        | (id_codes[:, 10:12] != birth_codes[:, 5:7]).any(axis=1)
+        | (id_codes[:, 12:14] != birth_codes[:, 8:10]).any(axis=1)
+    )
+    odd_digit = (id_codes[:, 16] & 1).astype(bool)  # the ASCII code has the digit's parity
+    differ |= ((sex_codes == ord("1")) & ~odd_digit) | ((sex_codes == ord("2")) & odd_digit)
+    found: list[int] = np.flatnonzero(differ).tolist()
+    odd.update(found if given is None else [given[j] for j in found])
+    return True
+
+
+def _same(a: Sequence[str], b: Sequence[str]) -> Iterator[int]:
+    """The rows where two columns hold the same value, not empty."""
+    if any(map(operator.eq, a, b)):
+        yield from (j for j, (x, y) in enumerate(zip(a, b, strict=True)) if x and x == y)
+
+
+def _before(later: Sequence[str], earlier: Sequence[str]) -> Iterator[int]:
+    """The rows where both columns hold a value and the first is the smaller."""
+    if any(later):
+        yield from (
+            j for j, (x, y) in enumerate(zip(later, earlier, strict=True)) if x and y and x < y
+        )
+
+
+def _parent_child_screen(cols: Sequence[Sequence[str]], odd: set[int], today: str) -> bool:
+    """Mark every row of a chunk `_parent_child_rule` might object to."""
+    parents, children, kinds, since = cols
+    odd.update(_same(parents, children))
+    if "adoptive" in kinds:
+        odd.update(
+            j
+            for j, (k, s) in enumerate(zip(kinds, since, strict=True))
+            if k == "adoptive" and not s
+        )
+    if any(since):
+        odd.update(
+            j for j, (k, s) in enumerate(zip(kinds, since, strict=True)) if k == "birth" and s
+        )
+    return True
+
+
+def _unions_screen(cols: Sequence[Sequence[str]], odd: set[int], today: str) -> bool:
+    """Mark every row of a chunk `_unions_rule` might object to."""
+    a, b, start, end, reason = cols
+    odd.update(_same(a, b))
+    odd.update(_before(end, start))
+    if any(reason):
+        odd.update(j for j, (r, e) in enumerate(zip(reason, end, strict=True)) if r and not e)
+    return True
+
+
+def _disabilities_screen(cols: Sequence[Sequence[str]], odd: set[int], today: str) -> bool:
+    """Mark every row of a chunk `_disabilities_rule` might object to."""
+    odd.update(_before(cols[4], cols[3]))
+    return True
+
+
+def _certificates_screen(cols: Sequence[Sequence[str]], odd: set[int], today: str) -> bool:
+    """Mark every row of a chunk `_certificates_rule` might object to."""
+    kinds, children = cols[_C_KIND], cols[_C_CHILD]
+    if "honour" in kinds:
+        odd.update(
+            j
+            for j, (k, c) in enumerate(zip(kinds, children, strict=True))
+            if k == "honour" and not c
+        )
+    odd.update(_before(cols[_C_REVOKED], cols[_C_ISSUED]))
+    return True
+
+
+_ROW_SCREENS: Final[Mapping[str, Callable[[Sequence[Sequence[str]], set[int], str], bool]]] = {
+    "persons": _persons_screen,
+    "parent_child": _parent_child_screen,
+    "unions": _unions_screen,
+    "disabilities": _disabilities_screen,
+    "certificates": _certificates_screen,
+}
+"""Column-at-a-time versions of row rules, marking a superset of the rows they object to."""
+
 _ROW_RULES: Final[Mapping[str, Callable[[tuple[str, ...], Collection[str], str], _Found]]] = {
     "persons": _persons_rule,
     "parent_child": _parent_child_rule,
@@ -681,18 +1061,216 @@ _ROW_RULES: Final[Mapping[str, Callable[[tuple[str, ...], Collection[str], str],
 # ------------------------------------------------------------------------------------------
 
 
-class _Collected:
-    """Every row of one file, good and bad, while the register is being checked."""
+_SEPARATOR: Final = "\x00"
 
-    def __init__(self, kind: RecordKind, file: RegisterFile, header: tuple[str, ...] | None):
+
+class _Spill:
+    """Checked rows set aside in a temporary file, a chunk at a time, column by column.
+
+    A chunk is marshalled as one text per column, its cells joined by NUL (or, for a column
+    with a NUL in a cell, the list of cells), which is quicker to write and read back than
+    the rows themselves. The file has no name in the folder tree (it is deleted as it is
+    made, where the system allows) and goes with `close`. Only this process writes it, and
+    reads back what it wrote.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="famplan-register-")  # noqa: SIM115
+        self._end = 0
+
+    def write(self, columns: Sequence[Sequence[str]]) -> tuple[int, int]:
+        """Append a chunk given column by column; returns where it is (offset, length)."""
+        packed: list[str | Sequence[str]] = []
+        for cells in columns:
+            joined = _SEPARATOR.join(cells)
+            packed.append(joined if joined.count(_SEPARATOR) == len(cells) - 1 else list(cells))
+        data = marshal.dumps(packed)
+        self._file.seek(self._end)
+        self._file.write(data)
+        where = (self._end, len(data))
+        self._end += len(data)
+        return where
+
+    def read(self, where: tuple[int, int]) -> list[tuple[str, ...]]:
+        """The rows of the chunk written at `where`."""
+        offset, length = where
+        self._file.seek(offset)
+        data = self._file.read(length)
+        if len(data) != length:
+            raise ExchangeError(
+                "the temporary copy of the checked rows is shorter than written; import again"
+            )
+        packed: list[str | list[str]] = marshal.loads(data)
+        columns = [c.split(_SEPARATOR) if isinstance(c, str) else c for c in packed]
+        return list(zip(*columns, strict=True))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _kept_columns(kind: RecordKind) -> tuple[int, ...]:
+    """The columns of a kind that the checks across rows and files look at."""
+    kept = {i for i, c in enumerate(kind.columns) if c.refers_to is not None}
+    kept.update(
+        {
+            "persons": (_P_ID, _P_CID),
+            "households": (_H_ID,),
+            "certificates": (_C_ID, _C_HOLDER),
+        }.get(kind.name, ())
+    )
+    return tuple(sorted(kept))
+
+
+class _Collected:
+    """Every row of one file, good and bad, while the register is being checked.
+
+    Rows are numbered from 0 in file order (empty rows left out). Without a spill they all
+    stay in `rows`. With one, `rows` holds the chunk being read (at most `_SPILL_ROWS`), the
+    chunks before it are on disk, and the columns the checks across files need are kept in
+    `columns` until those checks are done.
+    """
+
+    def __init__(
+        self,
+        kind: RecordKind,
+        file: RegisterFile,
+        header: tuple[str, ...] | None,
+        spill: _Spill | None,
+    ):
         self.kind = kind
         self.file = file
         self.header = header
-        self.rows: list[tuple[str, ...]] = []
+        self.spill = spill
+        self.chunk_size = _SPILL_ROWS if spill is not None else sys.maxsize
+        self.rows: list[tuple[str, ...]] = []  # every row, without a spill
+        self.buffer: list[list[str]] = [[] for _ in kind.columns]  # with one, by column
+        self.buffered = 0
+        self.set_aside = 0
+        self.chunks: list[tuple[int, int]] = []
+        self.columns: dict[int, list[str]] = (
+            {i: [] for i in _kept_columns(kind)} if spill is not None else {}
+        )
         self.lines = array("I")
         self.problems: dict[int, list[Problem]] = {}
         self.cells: dict[int, dict[str, str]] = {}
         self.empty = 0
+
+    def __len__(self) -> int:
+        return self.set_aside + self.buffered + len(self.rows)
+
+    def _write(self, n: int) -> None:
+        assert self.spill is not None
+        self.chunks.append(self.spill.write([column[:n] for column in self.buffer]))
+        for column in self.buffer:
+            del column[:n]
+        self.buffered -= n
+        self.set_aside += n
+
+    def flush(self) -> None:
+        """Set the rows read so far aside on disk."""
+        if self.buffered:
+            self._write(self.buffered)
+
+    def extend(
+        self,
+        rows: list[tuple[str, ...]],
+        lines: Sequence[int],
+        problems: Mapping[int, list[Problem]],
+        cells: Mapping[int, dict[str, str]],
+    ) -> None:
+        """Add rows read (problems and cells by position in `rows`)."""
+        columns: list[Sequence[str]] = [
+            [row[i] for row in rows] for i in range(len(self.kind.columns))
+        ]
+        self.extend_columns(columns, lines, problems, {}, cells)
+
+    def extend_columns(
+        self,
+        columns: list[Sequence[str]],
+        lines: Sequence[int],
+        problems: Mapping[int, list[Problem]],
+        again: Mapping[int, tuple[str, ...]],
+        cells: Mapping[int, dict[str, str]],
+    ) -> None:
+        """Add rows read, column by column, but for the rows in `again` (problems, rows and
+        cells by position in the chunk); set full chunks aside."""
+        base = len(self)
+        for offset, found in problems.items():
+            self.problems[base + offset] = found
+        for offset, given in cells.items():
+            self.cells[base + offset] = given
+        self.lines.extend(lines)
+        if again:
+            patched = [list(values) for values in columns]
+            for j, row in again.items():
+                for values, value in zip(patched, row, strict=True):
+                    values[j] = value
+            columns = list(patched)
+        if self.spill is None:
+            self.rows.extend(zip(*columns, strict=True))
+            return
+        for i, kept in self.columns.items():
+            kept.extend(columns[i])
+        for buffered, column in zip(self.buffer, columns, strict=True):
+            buffered.extend(column)
+        self.buffered += len(lines)
+        while self.buffered >= self.chunk_size:
+            self._write(self.chunk_size)
+
+    def column(self, i: int) -> Sequence[str]:
+        """The values of column `i` of every row, in row order."""
+        if self.spill is None:
+            return [row[i] for row in self.rows]
+        return self.columns[i]
+
+    def chunks_of(
+        self, wanted: Collection[int] | None = None
+    ) -> Iterator[tuple[int, list[tuple[str, ...]]]]:
+        """Each chunk of rows (all of them, or those numbered in `wanted`) and its first index."""
+        if self.spill is None:
+            if wanted is None or 0 in wanted:
+                yield 0, self.rows
+            return
+        for number, where in enumerate(self.chunks):
+            if wanted is None or number in wanted:
+                yield number * self.chunk_size, self.spill.read(where)
+
+    def good_rows(self) -> Iterator[tuple[str, ...]]:
+        """The rows without a problem, in file order."""
+        return itertools.chain.from_iterable(self._good_chunks())
+
+    def _good_chunks(self) -> Iterator[list[tuple[str, ...]]]:
+        bad = self.problems
+        size = self.chunk_size
+        dirty = {index // size for index in bad}
+        for start, rows in self.chunks_of():
+            if start // size not in dirty:
+                yield rows
+            else:
+                yield [row for index, row in enumerate(rows, start) if index not in bad]
+
+    def quarantined(self) -> list[QuarantinedRow]:
+        """The rows with a problem, in file order, with every problem found."""
+        by_chunk: dict[int, list[int]] = {}
+        for index in sorted(self.problems):
+            by_chunk.setdefault(index // self.chunk_size, []).append(index)
+        found: list[QuarantinedRow] = []
+        for start, rows in self.chunks_of(by_chunk):
+            for index in by_chunk[start // self.chunk_size]:
+                found.append(
+                    QuarantinedRow(
+                        file=self.file.name,
+                        line=self.lines[index],
+                        kind=self.kind.name,
+                        cells=MappingProxyType(self.cells_of(index, rows[index - start])),
+                        problems=tuple(self.problems[index]),
+                    )
+                )
+        return found
+
+    def counts(self) -> KindCounts:
+        bad = len(self.problems)
+        return KindCounts(rows=len(self), good=len(self) - bad, quarantined=bad, empty=self.empty)
 
     def add(self, index: int, problem: Problem) -> None:
         self.problems.setdefault(index, []).append(problem)
@@ -701,11 +1279,10 @@ class _Collected:
         line = self.lines[index]
         return f"{self.file.name}:{line}" + (f":{column}" if column else "")
 
-    def cells_of(self, index: int) -> dict[str, str]:
+    def cells_of(self, index: int, row: tuple[str, ...]) -> dict[str, str]:
         override = self.cells.get(index)
         if override is not None:
             return override
-        row = self.rows[index]
         names = self.kind.column_names
         if self.header is not None:
             return {name: row[names.index(name)] for name in self.header}
@@ -748,49 +1325,97 @@ def _check_header(name: str, kind: RecordKind, record: list[str] | None) -> tupl
     return header
 
 
-def _read_csv(path: Path, kind: RecordKind, scan: textio.FileScan, checker: _Checker) -> _Collected:
-    records = textio.read_csv(path, scan.encoding)
-    first = next(records, None)
-    header = _check_header(path.name, kind, None if first is None else first[1])
+_CHECK_ROWS: Final = 1_024
+"""Rows of a CSV file checked together, column by column."""
+
+
+def _read_csv(
+    path: Path, kind: RecordKind, scan: textio.FileScan, checker: _Checker, spill: _Spill | None
+) -> _Collected:
+    chunks = textio.read_csv_chunks(path, scan.encoding, _CHECK_ROWS)
+    lines, records = next(chunks, ([], []))
+    header = _check_header(path.name, kind, records[0] if records else None)
     file = _register_file(path, kind, "csv", scan)
-    collected = _Collected(kind, file, header)
+    collected = _Collected(kind, file, header, spill)
     width = len(header)
     names = kind.column_names
     # positions[i] = where spec column i is in the file, or `width` (an always-empty cell)
     positions = [header.index(n) if n in header else width for n in names]
-    strip = str.strip
+    if len(records) > 1:
+        _check_csv_chunk(collected, checker, records[1:], lines[1:], positions)
+    for lines, records in chunks:
+        _check_csv_chunk(collected, checker, records, lines, positions)
+    collected.flush()
+    return collected
+
+
+def _check_csv_chunk(
+    collected: _Collected,
+    checker: _Checker,
+    chunk: list[list[str]],
+    lines: list[int],
+    positions: Sequence[int],
+) -> None:
+    """Check CSV records: column by column when every one has the header's width and a cell
+    that is not empty, else record by record."""
+    header = collected.header
+    assert header is not None
+    width = len(header)
+    name = collected.file.name
     ws = _WHITE_SPACE
-    rows = collected.rows
-    lines = collected.lines
-    check = checker.check
-    name = path.name
-    for line, cells in records:
-        values = [strip(c, ws) for c in cells]
+    if len(set(map(len, chunk))) == 1 and len(chunk[0]) == width:
+        columns = [_strip_all(column) for column in zip(*chunk, strict=True)]
+        first = columns[0]
+        if "" not in first or not any(
+            not any(column[j] for column in columns) for j, v in enumerate(first) if not v
+        ):
+            blank = [""] * len(chunk)
+            checked, bad, again = checker.check_columns(
+                [columns[p] if p < width else blank for p in positions], name, lines
+            )
+            collected.extend_columns(checked, lines, bad, again, {})
+            return
+    rows: list[tuple[str, ...]] = []
+    kept: list[int] = []
+    found: dict[int, list[Problem]] = {}
+    raw: dict[int, dict[str, str]] = {}
+    for line, cells in zip(lines, chunk, strict=True):
+        values = [c.strip(ws) for c in cells]
         if not any(values):
             collected.empty += 1
             continue
         index = len(rows)
-        lines.append(line)
+        kept.append(line)
         if len(values) != width:
             values.extend([""] * (width + 1 - len(values)))
-            row = tuple(values[p] for p in positions)
-            rows.append(row)
-            collected.cells[index] = _raw_cells(header, cells)
-            collected.add(
-                index,
+            rows.append(tuple(values[p] for p in positions))
+            checker.note_unchecked(rows[-1])
+            raw[index] = _raw_cells(header, cells)
+            found[index] = [
                 Problem(
                     path=f"{name}:{line}",
                     value="",
                     message=f"the row has {len(cells)} fields but the header has {width}",
-                ),
-            )
+                )
+            ]
             continue
         values.append("")
-        row, problems = check([values[p] for p in positions], name, line)
+        row, problems = checker.check([values[p] for p in positions], name, line)
         rows.append(row)
         if problems:
-            collected.problems[index] = problems
-    return collected
+            found[index] = problems
+    collected.extend(rows, kept, found, raw)
+
+
+_ASCII_WHITE_SPACE: Final = tuple(c for c in _WHITE_SPACE if c.isascii())
+
+
+def _strip_all(cells: Sequence[str]) -> Sequence[str]:
+    """The cells trimmed of white space (the same cells when none has any)."""
+    joined = "".join(cells)
+    if joined.isascii() and not any(c in joined for c in _ASCII_WHITE_SPACE):
+        return cells
+    return list(map(str.strip, cells, itertools.repeat(_WHITE_SPACE)))
 
 
 def _raw_cells(header: tuple[str, ...], cells: list[str]) -> dict[str, str]:
@@ -801,14 +1426,17 @@ def _raw_cells(header: tuple[str, ...], cells: list[str]) -> dict[str, str]:
 
 
 def _read_jsonl(
-    path: Path, kind: RecordKind, scan: textio.FileScan, checker: _Checker
+    path: Path, kind: RecordKind, scan: textio.FileScan, checker: _Checker, spill: _Spill | None
 ) -> _Collected:
     file = _register_file(path, kind, "jsonl", scan)
-    collected = _Collected(kind, file, None)
+    collected = _Collected(kind, file, None, spill)
     names = kind.column_names
     known = set(names)
     name = path.name
     ws = _WHITE_SPACE
+    chunk: list[list[str]] = []
+    lines: list[int] = []
+    special: dict[int, tuple[list[Problem], dict[str, Any]]] = {}
     for line, record in textio.read_jsonl(path, scan.encoding):
         if not record.keys() <= known:
             unknown = next(key for key in record if key not in known)
@@ -844,22 +1472,54 @@ def _read_jsonl(
         if not wrong and not any(values):
             collected.empty += 1
             continue
-        index = len(collected.rows)
-        collected.lines.append(line)
-        row, problems = checker.check(values, name, line)
         if wrong:
+            special[len(chunk)] = (wrong, record)
+        chunk.append(values)
+        lines.append(line)
+        if len(chunk) == _CHECK_ROWS:
+            _check_jsonl_chunk(collected, checker, chunk, lines, special)
+            chunk, lines, special = [], [], {}
+    if chunk:
+        _check_jsonl_chunk(collected, checker, chunk, lines, special)
+    collected.flush()
+    return collected
+
+
+def _check_jsonl_chunk(
+    collected: _Collected,
+    checker: _Checker,
+    chunk: list[list[str]],
+    lines: list[int],
+    special: Mapping[int, tuple[list[Problem], dict[str, Any]]],
+) -> None:
+    """Check JSON Lines records (trimmed, in spec order, none empty): column by column unless
+    one gave a value that is not text (`special`: its problems and the object), else one by one.
+    """
+    name = collected.file.name
+    if not special:
+        checked, bad, again = checker.check_columns(list(zip(*chunk, strict=True)), name, lines)
+        collected.extend_columns(checked, lines, bad, again, {})
+        return
+    rows: list[tuple[str, ...]] = []
+    found: dict[int, list[Problem]] = {}
+    cells: dict[int, dict[str, str]] = {}
+    for offset, (values, line) in enumerate(zip(chunk, lines, strict=True)):
+        row, problems = checker.check(values, name, line)
+        given = special.get(offset)
+        if given is not None:
+            wrong, record = given
             # a cell given as a non-string is reported once, not also as "required but empty"
             wrong_paths = {p.path for p in wrong}
             problems = wrong + [p for p in problems or () if p.path not in wrong_paths]
-            collected.cells[index] = {
+            cells[offset] = {
                 key: (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
                 for key, v in record.items()
                 if v is not None
             }
-        collected.rows.append(row)
+        rows.append(row)
         if problems:
-            collected.problems[index] = problems
-    return collected
+            found[offset] = problems
+    collected.extend(rows, lines, found, cells)
 
 
 def _json_type(value: Any) -> str:
@@ -895,19 +1555,55 @@ def _lines_text(collected: _Collected, indexes: Sequence[int]) -> str:
     )
 
 
+class _FirstRows(Mapping[Any, int]):
+    """Key → the index of its row, for keys that do not repeat; made when first asked."""
+
+    def __init__(self, keys: Sequence[Any]) -> None:
+        self._keys = keys
+        self._index: dict[Any, int] | None = None
+
+    def _made(self) -> dict[Any, int]:
+        if self._index is None:
+            index = dict(zip(self._keys, range(len(self._keys)), strict=True))
+            index.pop("", None)
+            index.pop(None, None)
+            self._index = index
+        return self._index
+
+    def __getitem__(self, key: Any) -> int:
+        return self._made()[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+
 def _duplicates(
-    collected: _Collected, key: Callable[[tuple[str, ...]], Any], column: str, what: str
-) -> dict[Any, int]:
-    """Mark every row whose key repeats; return the key → index map of the first rows."""
-    first: dict[Any, int] = {}
+    collected: _Collected, keys: Sequence[Any], column: str, what: str
+) -> Mapping[Any, int]:
+    """Mark every row whose key repeats; return the key → index map of the first rows.
+
+    An empty key (``""`` or None) is no key.
+    """
+    distinct = set(keys)
+    empty = 0
+    for nothing in ("", None):
+        if nothing in distinct:
+            distinct.discard(nothing)
+            empty += keys.count(nothing)
+    if len(distinct) == len(keys) - empty:
+        return _FirstRows(keys)
+    del distinct
+    # reversed, so that the first index of a key is the one that stays
+    first: dict[Any, int] = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    first.pop("", None)
+    first.pop(None, None)
     repeated: dict[Any, list[int]] = {}
-    for index, row in enumerate(collected.rows):
-        value = key(row)
-        if not value:
-            continue
-        seen = first.setdefault(value, index)
-        if seen != index:
-            repeated.setdefault(value, [seen]).append(index)
+    for index, value in enumerate(keys):
+        if value and first[value] != index:
+            repeated.setdefault(value, [first[value]]).append(index)
     for value, indexes in repeated.items():
         for index in indexes:
             shown = value if isinstance(value, str) else value[0]
@@ -935,11 +1631,20 @@ def _ask(ids: set[str], callback: KnownIds | None) -> set[str]:
     return known
 
 
+def _bad_keys(table: _Collected, keys: Sequence[str], first: Mapping[str, int]) -> set[str]:
+    """The keys whose first row is bad (so that naming them is a problem)."""
+    bad = table.problems
+    return {key for index in bad if (key := keys[index]) and first[key] in bad}
+
+
 class _People:
     """Answers whether a person id may be referred to."""
 
-    def __init__(self, persons: _Collected, first: dict[Any, int], known: set[str]) -> None:
+    def __init__(
+        self, persons: _Collected, ids: Sequence[str], first: Mapping[Any, int], known: set[str]
+    ) -> None:
         self.persons = persons
+        self.ids = ids
         self.first = first
         self.known = known
 
@@ -959,61 +1664,104 @@ class _People:
             )
         return None
 
+    def named_badly(self, outside: set[str]) -> set[str]:
+        """Every person id among those in the folder and `outside` it that `problem` refuses."""
+        return _bad_keys(self.persons, self.ids, self.first) | (outside - self.known)
+
 
 def _cross_check(
     collected: dict[str, _Collected],
+    shared: _Shared,
     known_person_ids: KnownIds | None,
     known_household_ids: KnownIds | None,
 ) -> None:
+    """The checks across rows and files, on the columns `_kept_columns` names.
+
+    The common case, where nothing is wrong, is found with set operations; only the rows
+    that name something bad are looked at one by one.
+    """
     persons = collected["persons"]
-    person_first = _duplicates(persons, lambda r: r[_P_ID], "person_id", "this person_id")
-    _duplicates(persons, lambda r: r[_P_CID], "citizen_id", "this citizen_id")
+    person_ids = persons.column(_P_ID)
+    person_first = _duplicates(persons, person_ids, "person_id", "this person_id")
+    _duplicates(persons, persons.column(_P_CID), "citizen_id", "this citizen_id")
     households = collected.get("households")
-    household_first: dict[Any, int] = {}
+    household_first: Mapping[Any, int] = {}
     if households is not None:
         household_first = _duplicates(
-            households, lambda r: r[_H_ID], "household_id", "this household_id"
+            households, households.column(_H_ID), "household_id", "this household_id"
         )
     certificates = collected.get("certificates")
     if certificates is not None:
         _duplicates(
             certificates,
-            lambda r: (r[_C_ID], r[_C_HOLDER]) if r[_C_ID] and r[_C_HOLDER] else None,
+            [
+                (c, h) if c and h else None
+                for c, h in zip(
+                    certificates.column(_C_ID), certificates.column(_C_HOLDER), strict=True
+                )
+            ],
             "certificate_id",
             "this certificate with this holder",
         )
 
-    # Ask the store once about every person named but not in the folder.
-    references: list[tuple[_Collected, int, str]] = []
+    # Ask the store once about every person named but not in the folder (`person_named`
+    # noted them while the files were read).
+    references: list[tuple[_Collected, int, str, Sequence[str]]] = []
     for table in collected.values():
         for i, spec in enumerate(table.kind.columns):
             if spec.refers_to == "persons":
-                references.append((table, i, spec.name))
-    outside: set[str] = set()
-    for table, i, _ in references:
-        for row in table.rows:
-            value = row[i]
-            if value and value not in person_first:
-                outside.add(value)
-    people = _People(persons, person_first, _ask(outside, known_person_ids))
+                references.append((table, i, spec.name, table.column(i)))
+    outside = shared.outside.difference(shared.people)
+    people = _People(persons, person_ids, person_first, _ask(outside, known_person_ids))
 
-    known_households: set[str] = set()
     if households is not None:
-        missing = {
-            row[_P_HOUSEHOLD]
-            for row in persons.rows
-            if row[_P_HOUSEHOLD] and row[_P_HOUSEHOLD] not in household_first
-        }
-        known_households = _ask(missing, known_household_ids)
+        _households_and_members(
+            persons, households, people, outside, household_first, known_household_ids
+        )
 
-        # Persons and households refer to each other: repeat until no new row turns bad.
-        head_done: set[int] = set()
-        member_done: set[int] = set()
-        while True:
-            changed = False
-            for index, row in enumerate(households.rows):
-                head = row[_H_HEAD]
-                if not head or index in head_done:
+    named_badly = people.named_badly(outside)
+    for table, i, column, values in references:
+        if table is households and i == _H_HEAD:
+            continue
+        if named_badly.isdisjoint(values):
+            continue
+        for index, value in enumerate(values):
+            if value in named_badly:
+                message = people.problem(value, column)
+                if message is not None:
+                    table.add(
+                        index, Problem(path=table.path(index, column), value=value, message=message)
+                    )
+
+
+def _households_and_members(
+    persons: _Collected,
+    households: _Collected,
+    people: _People,
+    outside: set[str],
+    household_first: Mapping[Any, int],
+    known_household_ids: KnownIds | None,
+) -> None:
+    """Persons and households refer to each other: repeat until no new row turns bad.
+
+    A household is bad when its head is a person who may not be named; a person is bad when
+    the household named is neither in the file (nor stored) nor good. Each row gets at most
+    one such problem, and its text does not depend on the order rows turn bad in.
+    """
+    person_households = persons.column(_P_HOUSEHOLD)
+    household_ids = households.column(_H_ID)
+    heads = households.column(_H_HEAD)
+    missing = set(person_households).difference(household_ids)
+    missing.discard("")
+    unknown_households = missing - _ask(missing, known_household_ids)
+    head_done: set[int] = set()
+    member_done: set[int] = set()
+    while True:
+        changed = False
+        bad_people = people.named_badly(outside)
+        if not bad_people.isdisjoint(heads):
+            for index, head in enumerate(heads):
+                if head not in bad_people or index in head_done:
                     continue
                 message = people.problem(head, "head_person_id")
                 if message is not None:
@@ -1027,25 +1775,22 @@ def _cross_check(
                             message=message,
                         ),
                     )
-            for index, row in enumerate(persons.rows):
-                household = row[_P_HOUSEHOLD]
-                if not household or index in member_done:
+        bad_households = unknown_households | _bad_keys(households, household_ids, household_first)
+        if not bad_households.isdisjoint(person_households):
+            for index, household in enumerate(person_households):
+                if household not in bad_households or index in member_done:
                     continue
                 where = household_first.get(household)
                 if where is None:
-                    if household in known_households:
-                        continue
                     message = (
                         f"household_id names the household {_shown(household)!r}, which is"
                         f" not in {households.file.name}"
                     )
-                elif where in households.problems:
+                else:
                     message = (
                         f"household_id names the household {_shown(household)!r}, whose own"
                         f" row is bad ({households.path(where)})"
                     )
-                else:
-                    continue
                 member_done.add(index)
                 changed |= index not in persons.problems
                 persons.add(
@@ -1054,20 +1799,8 @@ def _cross_check(
                         path=persons.path(index, "household_id"), value=household, message=message
                     ),
                 )
-            if not changed:
-                break
-
-    for table, i, column in references:
-        if table is households and i == _H_HEAD:
-            continue
-        for index, row in enumerate(table.rows):
-            value = row[i]
-            if value:
-                message = people.problem(value, column)
-                if message is not None:
-                    table.add(
-                        index, Problem(path=table.path(index, column), value=value, message=message)
-                    )
+        if not changed:
+            break
 
 
 def _default_division_check(code: str) -> str | None:
@@ -1080,6 +1813,68 @@ def _default_division_check(code: str) -> str | None:
 # ------------------------------------------------------------------------------------------
 # The entry points
 # ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a register is read.
+
+    Reading makes millions of lists and tuples that live for a chunk, and no reference
+    cycles; left running, the collector would sweep every object kept so far again and again
+    (a third of the reading time for a million persons). It is switched back on after.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _check_folder(
+    folder: Path,
+    *,
+    today: date,
+    encoding: str | None,
+    known_person_ids: KnownIds | None,
+    known_household_ids: KnownIds | None,
+    check_division: DivisionCheck | None,
+    spill: _Spill | None,
+) -> tuple[dict[str, _Collected], list[Problem]]:
+    """Read every file, check every row and the rows against each other; return the warnings."""
+    if encoding is not None:
+        textio.normalise_encoding(encoding)
+    paths = find_register_files(folder)
+    shared = _Shared(today)
+    collected: dict[str, _Collected] = {}
+    with _collector_paused():
+        for kind_name, path in paths.items():
+            kind = KIND_BY_NAME[kind_name]
+            # GB18030 is verified while the file is parsed: one pass less over the bytes
+            scan = textio.scan_file(path, encoding=encoding, verify=False)
+            checker = _Checker(kind, shared, hold=spill is None)
+            read = _read_csv if path.suffix.lower() == ".csv" else _read_jsonl
+            collected[kind_name] = read(path, kind, scan, checker, spill)
+        _cross_check(collected, shared, known_person_ids, known_household_ids)
+    for table in collected.values():
+        table.columns = {}  # what the checks across files needed
+
+    warn = check_division or _default_division_check
+    warnings: list[Problem] = []
+    for code, where in shared.division_first.items():
+        message = warn(code)
+        if message is not None:
+            count = shared.division_count[code]
+            warnings.append(
+                Problem(
+                    path=where,
+                    value=code,
+                    message=f"{message} (accepted with a warning; {count} row(s) use this code)",
+                )
+            )
+    return collected, warnings
 
 
 def read_register(
@@ -1119,58 +1914,26 @@ def read_register(
             one object or has an unknown key); the message names the file and the line.
         ExchangeError: the folder does not exist, or the encoding given is not allowed.
     """
-    if encoding is not None:
-        textio.normalise_encoding(encoding)
-    paths = find_register_files(folder)
-    shared = _Shared(today)
-    collected: dict[str, _Collected] = {}
-    for kind_name, path in paths.items():
-        kind = KIND_BY_NAME[kind_name]
-        # GB18030 is verified while the file is parsed: one pass less over the bytes
-        scan = textio.scan_file(path, encoding=encoding, verify=False)
-        checker = _Checker(kind, shared)
-        if path.suffix.lower() == ".csv":
-            collected[kind_name] = _read_csv(path, kind, scan, checker)
-        else:
-            collected[kind_name] = _read_jsonl(path, kind, scan, checker)
-    _cross_check(collected, known_person_ids, known_household_ids)
-
-    warn = check_division or _default_division_check
-    warnings: list[Problem] = []
-    for code, where in shared.division_first.items():
-        message = warn(code)
-        if message is not None:
-            count = shared.division_count[code]
-            warnings.append(
-                Problem(
-                    path=where,
-                    value=code,
-                    message=f"{message} (accepted with a warning; {count} row(s) use this code)",
-                )
-            )
-
+    collected, warnings = _check_folder(
+        folder,
+        today=today,
+        encoding=encoding,
+        known_person_ids=known_person_ids,
+        known_household_ids=known_household_ids,
+        check_division=check_division,
+        spill=None,
+    )
+    counts = {kind_name: table.counts() for kind_name, table in collected.items()}
     tables: dict[str, RegisterTable] = {}
     quarantine: list[QuarantinedRow] = []
-    counts: dict[str, KindCounts] = {}
-    files: list[RegisterFile] = []
     for kind_name, table in collected.items():
-        files.append(table.file)
         bad = table.problems
         if bad:
-            good_rows = [row for i, row in enumerate(table.rows) if i not in bad]
+            good_rows = list(table.good_rows())
             good_lines = array("I", (ln for i, ln in enumerate(table.lines) if i not in bad))
         else:
             good_rows, good_lines = table.rows, table.lines
-        for index in sorted(bad):
-            quarantine.append(
-                QuarantinedRow(
-                    file=table.file.name,
-                    line=table.lines[index],
-                    kind=kind_name,
-                    cells=MappingProxyType(table.cells_of(index)),
-                    problems=tuple(bad[index]),
-                )
-            )
+        quarantine.extend(table.quarantined())
         tables[kind_name] = RegisterTable(
             kind=kind_name,
             file=table.file.name,
@@ -1178,18 +1941,146 @@ def read_register(
             rows=good_rows,
             lines=good_lines,
         )
-        counts[kind_name] = KindCounts(
-            rows=len(table.rows), good=len(good_rows), quarantined=len(bad), empty=table.empty
-        )
         table.rows = []  # let the full list go as soon as the good rows are copied
     return RegisterReading(
         today=today,
-        files=tuple(files),
+        files=tuple(t.file for t in collected.values()),
         tables=MappingProxyType(tables),
         quarantine=tuple(quarantine),
         warnings=tuple(warnings),
         counts=MappingProxyType(counts),
     )
+
+
+class RegisterStream:
+    """A register folder read and checked by `stream_register`, its rows set aside on disk.
+
+    It answers as a `RegisterReading` does, but holds no rows in memory: `rows` reads a kind's
+    good rows back from a temporary file, chunk by chunk, each time it is called. Close it (or
+    use it as a context manager) to delete that file.
+
+    Attributes:
+        today: the import date the checks used.
+        files: every file read, with its size and SHA-256.
+        warnings: things accepted but worth a look, as in `RegisterReading`.
+        counts: the row counts of each kind present.
+    """
+
+    def __init__(
+        self,
+        *,
+        today: date,
+        collected: dict[str, _Collected],
+        warnings: Sequence[Problem],
+        spill: _Spill,
+    ) -> None:
+        self.today = today
+        self.files = tuple(t.file for t in collected.values())
+        self.warnings = tuple(warnings)
+        self.counts: Mapping[str, KindCounts] = MappingProxyType(
+            {k: t.counts() for k, t in collected.items()}
+        )
+        self._collected = collected
+        self._spill = spill
+        self._quarantine: tuple[QuarantinedRow, ...] | None = None
+
+    def rows(self, kind: str) -> Iterator[tuple[str, ...]]:
+        """The good rows of a kind (none when its file is absent), in spec column order.
+
+        Args:
+            kind: the record kind, e.g. ``persons``.
+
+        Raises:
+            KeyError: there is no such kind in the register format.
+        """
+        if kind not in KIND_BY_NAME:
+            raise KeyError(f"no record kind {kind!r}; the kinds are {', '.join(KIND_BY_NAME)}")
+        table = self._collected.get(kind)
+        return iter(()) if table is None else table.good_rows()
+
+    def has(self, kind: str) -> bool:
+        """Whether the folder held a file of this kind (even with no good rows).
+
+        Args:
+            kind: the record kind.
+        """
+        return kind in self._collected
+
+    @property
+    def quarantine(self) -> tuple[QuarantinedRow, ...]:
+        """Every bad row with every reason, in file and line order (read back once)."""
+        if self._quarantine is None:
+            found: list[QuarantinedRow] = []
+            for table in self._collected.values():
+                found.extend(table.quarantined())
+            self._quarantine = tuple(found)
+        return self._quarantine
+
+    @property
+    def good(self) -> int:
+        """The number of good rows, all kinds together."""
+        return sum(c.good for c in self.counts.values())
+
+    def close(self) -> None:
+        """Delete the rows set aside; `rows` and `quarantine` may not be asked after."""
+        self._spill.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def stream_register(
+    folder: Path,
+    *,
+    today: date,
+    encoding: str | None = None,
+    known_person_ids: KnownIds | None = None,
+    known_household_ids: KnownIds | None = None,
+    check_division: DivisionCheck | None = None,
+) -> RegisterStream:
+    """Read and check a register folder as `read_register` does, without holding its rows.
+
+    Every file is read and every check made before this returns, with the same results as
+    `read_register` (a malformed file raises; bad rows are found with every reason). The
+    checked rows are set aside in a temporary file as they are read, and only the identifiers
+    the checks across files need are kept in memory meanwhile; the `RegisterStream` returned
+    reads the good rows back kind by kind. Close it when done.
+
+    Args:
+        folder: the register folder.
+        today: the date of the import run; births and deaths after it are bad rows.
+        encoding: the encoding of every file, as for `read_register`.
+        known_person_ids: as for `read_register`.
+        known_household_ids: as for `read_register`.
+        check_division: as for `read_register`.
+
+    Raises:
+        MalformedFileError: as `read_register`.
+        ExchangeError: as `read_register`.
+    """
+    spill = _Spill()
+    try:
+        collected, warnings = _check_folder(
+            folder,
+            today=today,
+            encoding=encoding,
+            known_person_ids=known_person_ids,
+            known_household_ids=known_household_ids,
+            check_division=check_division,
+            spill=spill,
+        )
+    except BaseException:
+        spill.close()
+        raise
+    return RegisterStream(today=today, collected=collected, warnings=warnings, spill=spill)
 
 
 def write_register(

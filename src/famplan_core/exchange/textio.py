@@ -26,6 +26,7 @@ import codecs
 import contextlib
 import csv
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -48,6 +49,7 @@ __all__ = [
     "normalise_encoding",
     "open_text",
     "read_csv",
+    "read_csv_chunks",
     "read_jsonl",
     "scan_file",
     "unfix_gb18030_2022",
@@ -504,6 +506,80 @@ def _read_csv(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
                 raise MalformedFileError(path.name, found[0], found[1]) from None
             yield last + 1, cells
             last = reader.line_num
+
+
+def read_csv_chunks(
+    path: Path, encoding: str, size: int
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """Read a CSV file as `read_csv` does, in chunks of up to `size` records.
+
+    Args:
+        path: the file.
+        encoding: a canonical encoding name, as `scan_file` reports it.
+        size: the most records in a chunk.
+
+    Yields:
+        The physical line each record of the chunk starts on, and the records' cells as read
+        (not trimmed; a blank line is an empty list). The first record is the header.
+
+    Raises:
+        MalformedFileError: as `read_csv`.
+    """
+    try:
+        yield from _read_csv_chunks(path, encoding, size)
+    except UnicodeDecodeError:
+        raise _undecodable(path, None if encoding == "gb18030" else encoding) from None
+
+
+def _read_csv_chunks(
+    path: Path, encoding: str, size: int
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    with open_text(path, encoding) as f:
+        reader = csv.reader(f, strict=True)
+        last = 0  # the physical lines read so far
+        done = 0  # the records read so far
+        while True:
+            try:
+                records = list(itertools.islice(reader, size))
+            except csv.Error as exc:
+                # read again record by record, which reports where the broken record starts
+                for _ in _read_csv(path, encoding):
+                    pass
+                raise MalformedFileError(  # not reached: the same bytes fail the same way
+                    path.name, last + 1, f"the file cannot be read as CSV ({exc})"
+                ) from None
+            if not records:
+                return
+            end = reader.line_num
+            lines: list[int] | None
+            if end - last == len(records):  # one line each: no quoted line break
+                lines = list(range(last + 1, end + 1))
+            else:
+                lines = _record_lines(records, last, end)
+                if lines is None:
+                    lines = [
+                        line
+                        for line, _ in itertools.islice(
+                            _read_csv(path, encoding), done, done + len(records)
+                        )
+                    ]
+            last = end
+            done += len(records)
+            yield lines, records
+
+
+def _record_lines(records: list[list[str]], last: int, end: int) -> list[int] | None:
+    """The first line of each record, from the line breaks inside its quoted cells.
+
+    A record takes one line and one more for each line break (CR LF, LF or CR) inside its
+    cells, as the file is read with ``newline=""``. None when that does not add up to `end`.
+    """
+    lines = []
+    line = last + 1
+    for cells in records:
+        lines.append(line)
+        line += 1 + sum(c.count("\r") + c.count("\n") - c.count("\r\n") for c in cells)
+    return lines if line - 1 == end else None
 
 
 class _DuplicateKeyError(Exception):
