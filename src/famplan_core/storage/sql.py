@@ -746,6 +746,7 @@ class SqlUnitOfWork(SqlReader):
         subject_pos = record.columns.index(record.subject)
         empty_at_start = conn.exec_driver_sql(f"SELECT 1 FROM {_q(name)} LIMIT 1").first() is None
         rebuild: list[sa.Index] = []
+        foreign_keys: list[sa.ForeignKeyConstraint] = []
         seen: set[object] = set()
         touched: list[tuple[str, ...]] = []
         inserted = updated = unchanged = 0
@@ -759,6 +760,7 @@ class SqlUnitOfWork(SqlReader):
                 chunk = [tuple(r[i] if i >= 0 else "" for i in positions) for r in chunk]
             if first and empty_at_start and len(chunk) >= FIRST_LOAD_ROWS:
                 rebuild = self._drop_indexes(name)
+                foreign_keys = self._drop_foreign_keys(name)
             first = False
             keys: list[object] = (
                 [r[k0] for r in chunk]
@@ -829,6 +831,8 @@ class SqlUnitOfWork(SqlReader):
             self._facts += n
         if rebuild:
             self._create_indexes(rebuild)
+        if foreign_keys:
+            self._restore_foreign_keys(name, foreign_keys)
         counts = self._counts.setdefault(name, {"inserted": 0, "updated": 0, "unchanged": 0})
         counts["inserted"] += inserted
         counts["updated"] += updated
@@ -965,6 +969,41 @@ class SqlUnitOfWork(SqlReader):
     def _create_indexes(self, indexes: list[sa.Index]) -> None:
         for index in indexes:
             index.create(self._conn)
+
+    def _drop_foreign_keys(self, table_name: str) -> list[sa.ForeignKeyConstraint]:
+        """On PostgreSQL, drop a table's foreign keys for a first load (checked once after).
+
+        A per-row foreign-key trigger cost more than the COPY itself at a million rows;
+        `_restore_foreign_keys` checks every row in one statement instead. SQLite keeps
+        its foreign keys: it cannot drop them, and its check is cheap.
+        """
+        if is_sqlite(self._conn):
+            return []
+        table = REGISTER_TABLES[table_name]
+        preparer = self._conn.dialect.identifier_preparer
+        keys = sorted(table.foreign_key_constraints, key=lambda fk: str(fk.name))
+        for fk in keys:
+            self._conn.exec_driver_sql(
+                f"ALTER TABLE {preparer.format_table(table)} "
+                f"DROP CONSTRAINT {preparer.format_constraint(fk)}"
+            )
+        return keys
+
+    def _restore_foreign_keys(self, table_name: str, keys: list[sa.ForeignKeyConstraint]) -> None:
+        """Add the foreign keys back without checking, then check all rows at once."""
+        table = REGISTER_TABLES[table_name]
+        preparer = self._conn.dialect.identifier_preparer
+        for fk in keys:
+            name = preparer.format_constraint(fk)
+            columns = ", ".join(preparer.quote(c) for c in fk.column_keys)
+            referred = fk.elements[0].column.table
+            referred_columns = ", ".join(preparer.quote(e.column.name) for e in fk.elements)
+            target = preparer.format_table(table)
+            self._conn.exec_driver_sql(
+                f"ALTER TABLE {target} ADD CONSTRAINT {name} FOREIGN KEY ({columns}) "
+                f"REFERENCES {preparer.format_table(referred)} ({referred_columns}) NOT VALID"
+            )
+            self._conn.exec_driver_sql(f"ALTER TABLE {target} VALIDATE CONSTRAINT {name}")
 
     # -- quarantine and imports --------------------------------------------------------
 
