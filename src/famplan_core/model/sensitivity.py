@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from famplan_core.errors import ValidationError
+from famplan_core.model.dates import completed_years
 
 __all__ = [
     "CHILD_AGE_LIMIT",
@@ -189,11 +190,6 @@ def fields_at_most(cls: type, level: Sensitivity) -> tuple[str, ...]:
     return tuple(a.name for a in attrs.fields(cls) if sensitivity_of(cls, a.name) <= level)
 
 
-def _age(birth_date: dt.date, on: dt.date) -> int:
-    """Completed years on `on`; a 29 February birthday comes on 1 March in other years."""
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-
-
 def effective_sensitivity(
     cls: type, name: str, *, subject_birth_date: dt.date | None, on: dt.date
 ) -> Sensitivity:
@@ -223,6 +219,6 @@ def effective_sensitivity(
         <Sensitivity.SENSITIVE: 'sensitive'>
     """
     own = sensitivity_of(cls, name)
-    if subject_birth_date is not None and _age(subject_birth_date, on) < CHILD_AGE_LIMIT:
+    if subject_birth_date is not None and completed_years(subject_birth_date, on) < CHILD_AGE_LIMIT:
         return Sensitivity.SENSITIVE
     return own

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from famplan_core.model.dates import ages_on
 from famplan_core.model.frame import NO_ROW, CertificateColumns, FactsFrame
 from famplan_core.storage.sql import _Sql, _visible
 
@@ -42,28 +43,6 @@ __all__ = ["ages_on", "build_facts_frame"]
 _EPOCH = dt.date(1970, 1, 1)
 _NO_DATE = -999_999_999  # days; stands for NULL in integer columns fetched from SQL
 _NAT = np.datetime64("NaT", "D")
-
-
-def ages_on(birth_dates: npt.NDArray[np.datetime64], d: dt.date) -> npt.NDArray[np.int16]:
-    """Completed years on `d` (R0.2), vectorised; -1 for a birth after `d`.
-
-    A person born on 29 February reaches a new age on 1 March in non-leap years.
-
-    Args:
-        birth_dates: birth dates as ``datetime64[D]``.
-        d: the date.
-    """
-    days = birth_dates.astype("datetime64[D]")
-    years = days.astype("datetime64[Y]")
-    months = days.astype("datetime64[M]")
-    birth_year = years.astype(np.int64) + 1970
-    birth_month = (months - years).astype(np.int64) + 1
-    birth_day = (days - months).astype(np.int64) + 1
-    not_yet = (d.month * 100 + d.day) < (birth_month * 100 + birth_day)
-    age = d.year - birth_year - not_yet.astype(np.int64)
-    age[days > np.datetime64(d, "D")] = -1
-    result: npt.NDArray[np.int16] = age.astype(np.int16)
-    return result
 
 
 def _object_table(rows: list[tuple[Any, ...]], width: int) -> npt.NDArray[np.object_]:

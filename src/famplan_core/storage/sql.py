@@ -35,6 +35,7 @@ from famplan_core.errors import (
     RecordNotFoundError,
     StorageError,
 )
+from famplan_core.model.dates import completed_years
 from famplan_core.model.frame import FactsFrame
 from famplan_core.ports import (
     AuditEntry,
@@ -371,7 +372,7 @@ class SqlReader:
             birth_date=birth,
             death_date=death,
             alive=_alive(person["birth_date"], person["death_date"], iso),
-            age=_age(birth, d),
+            age=completed_years(birth, d),
             hukou_known=division != "",
             hukou_division=division,
             hukou_type=htype,
@@ -513,12 +514,6 @@ class SqlReader:
 
 def _alive(birth: str, death: str, iso: str) -> bool:
     return birth <= iso and (death == "" or death > iso)
-
-
-def _age(birth: dt.date, d: dt.date) -> int:
-    if birth > d:
-        return -1
-    return d.year - birth.year - ((d.month, d.day) < (birth.month, birth.day))
 
 
 def _record_kind(kind: str) -> RecordKind:
