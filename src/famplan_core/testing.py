@@ -309,6 +309,38 @@ class StorageContract:
         assert history[1].changes == {"death_date": ("", "2024-12-01")}
         assert history[1].valid_date == dt.date(2024, 12, 1)
 
+    def test_awkward_characters_are_stored_exactly(self, storage: Storage) -> None:
+        """Tabs, line breaks, backslashes, quotes and 𠮷 survive a first load and a correction.
+
+        Storage plugins that stream rows in a text format (PostgreSQL's COPY) must escape
+        them; the correction's before/after goes through JSON, which adds backslashes.
+        """
+        awkward = ["a\tb", "line\nbreak", "cr\rhere", "back\\slash", '"quoted"', "𠮷䶮", "\\N"]
+        first = [
+            person_row(f"p{i}", name=text, household_id=f"h{i}") for i, text in enumerate(awkward)
+        ]
+        with storage.unit_of_work(actor="clerk", recorded_at=_t(0)) as uow:
+            uow.upsert_rows("persons", PERSON_COLUMNS, first)
+            uow.upsert_rows(
+                "households",
+                RECORD_KINDS["households"].columns,
+                [(f"h{i}", "371502110001", f"{text}村", f"p{i}") for i, text in enumerate(awkward)],
+            )
+        assert _rows(storage, "persons") == sorted(first)
+        corrected = [
+            person_row(f"p{i}", name=text[::-1] + "\\\t", household_id=f"h{i}")
+            for i, text in enumerate(awkward)
+        ]
+        with storage.unit_of_work(actor="clerk", recorded_at=_t(1)) as uow:
+            summary = uow.upsert_rows("persons", PERSON_COLUMNS, corrected)
+        assert summary.updated == len(awkward)
+        assert _rows(storage, "persons") == sorted(corrected)
+        assert [r[2] for r in _rows(storage, "households")] == [f"{t}村" for t in awkward]
+        with storage.reader() as reader:
+            for i, text in enumerate(awkward):
+                change = reader.person_history(f"p{i}")[-1].changes
+                assert change == {"name": (text, text[::-1] + "\\\t")}, text
+
     def test_failed_unit_of_work_writes_nothing(self, storage: Storage) -> None:
         """An exception inside a unit of work rolls back its rows and its audit entry."""
         with storage.unit_of_work(actor="clerk", recorded_at=_t(0)) as uow:

@@ -262,10 +262,8 @@ def _import(
 
 def _store_rows(uow: Any, reading: RegisterStream) -> dict[str, KindSummary]:
     kinds: dict[str, KindSummary] = {}
-    for kind in IMPORT_ORDER:
-        counts = reading.counts.get(kind)
-        if counts is None:
-            continue
+    for kind in sorted(reading.counts, key=lambda k: reading.counts[k].good):
+        counts = reading.counts[kind]
         if counts.good:
             columns = KIND_BY_NAME[kind].column_names
             stored = uow.upsert_rows(kind, columns, reading.rows(kind))
