@@ -12,12 +12,16 @@ The rules are those of the register file format (spec ``register-format.md``):
   stay as they are.
 
 The register is not held in memory: `famplan_core.exchange.reader.stream_register` checks
-every file first (a malformed file is found before anything is written), setting the checked
-rows aside on disk, and the good rows of each kind are then handed to the storage in turn.
+every file, setting the checked rows aside on disk, and the good rows of each kind are then
+handed to the storage in turn. A first load into an empty register on PostgreSQL stores the
+rows while the files are still being checked (`famplan_core.storage.sql.FirstLoad`), and
+takes out those the checks across files set aside at the end. Either way everything happens
+in one unit of work, so a malformed file (or any failure) leaves nothing stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -29,7 +33,13 @@ from famplan_core.exchange.reader import QuarantinedRow as ReadRow
 from famplan_core.exchange.reader import RegisterStream, stream_register
 from famplan_core.exchange.register_format import KIND_BY_NAME
 from famplan_core.ports import QuarantinedRow, SourceFile
-from famplan_core.storage.sql import SqlReader, SqlStorage, source_digest
+from famplan_core.storage.sql import (
+    FirstLoad,
+    SqlReader,
+    SqlStorage,
+    SqlUnitOfWork,
+    source_digest,
+)
 from famplan_core.storage.tables import RECORD_KINDS
 
 __all__ = ["IMPORT_ORDER", "ImportSummary", "KindSummary", "import_register"]
@@ -204,46 +214,93 @@ def import_register(
         MalformedFileError: a file cannot be read as the format; nothing is stored.
         StorageError: the database failed; nothing is stored.
     """
-    with storage.reader() as reader:
-        reading = stream_register(
-            folder,
-            today=today,
-            encoding=encoding,
-            known_person_ids=_known(reader, "persons", "person_id"),
-            known_household_ids=_known(reader, "households", "household_id"),
-        )
-    with reading:
-        return _import(storage, folder, reading, actor, recorded_at, dry_run)
+    outcome: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        try:
+            with storage.unit_of_work(
+                actor=actor, recorded_at=recorded_at, operation="import"
+            ) as uow:
+                load = None if dry_run else uow.first_load()
+                reading = stack.enter_context(_check(storage, folder, today, encoding, load))
+                outcome["reading"] = reading
+                kinds = _store_rows(uow, reading) if load is None else _loaded(load, reading)
+                _record(uow, folder, reading, kinds, dry_run, outcome)
+        except _RollBack:
+            pass
+        return _final(folder, outcome, dry_run)
 
 
-def _import(
+def _check(
     storage: SqlStorage,
     folder: Path,
-    reading: RegisterStream,
-    actor: str,
-    recorded_at: dt.datetime,
-    dry_run: bool,
-) -> ImportSummary:
-    sources = tuple(SourceFile(name=f.name, sha256=f.sha256) for f in reading.files)
-    outcome: dict[str, Any] = {}
+    today: dt.date,
+    encoding: str | None,
+    load: FirstLoad | None,
+) -> RegisterStream:
+    """Read and check the folder (sending rows to `load` as they are checked, if given).
+
+    A first load does not ask the register which persons and households it holds: it holds
+    none (and its tables are locked by the load until it commits).
+    """
+    if load is None:
+        with storage.reader() as reader:
+            return stream_register(
+                folder,
+                today=today,
+                encoding=encoding,
+                known_person_ids=_known(reader, "persons", "person_id"),
+                known_household_ids=_known(reader, "households", "household_id"),
+            )
     try:
-        with storage.unit_of_work(actor=actor, recorded_at=recorded_at, operation="import") as uow:
-            previous = uow.find_imports(source_digest(sources))
-            outcome["previous"] = previous[-1].id if previous else None
-            kinds = _store_rows(uow, reading)
-            outcome["kinds"] = kinds
-            new_bad, resolved = _quarantine(uow, reading)
-            outcome["resolved"] = resolved
-            outcome["new_bad"] = new_bad
-            summary = _summary(folder, reading, sources, kinds, new_bad, resolved, None, dry_run)
-            if dry_run or summary.changed_nothing:
-                raise _RollBack
-            import_id = uow.record_import(sources, summary.as_dict())
-            ids = uow.record_quarantine([_to_port(row) for row in new_bad], import_id=import_id)
-            outcome["import_id"] = import_id
-            outcome["quarantine_ids"] = ids
-    except _RollBack:
-        pass
+        return stream_register(folder, today=today, encoding=encoding, on_rows=load.send)
+    except BaseException:
+        load.abandon()
+        raise
+
+
+def _loaded(load: FirstLoad, reading: RegisterStream) -> dict[str, KindSummary]:
+    """Finish a first load: the rows set aside by the checks across files are taken out."""
+    stored = load.finish({kind: reading.bad_rows(kind) for kind in reading.counts})
+    return {
+        kind: KindSummary(
+            kind=kind,
+            rows=counts.rows,
+            imported=stored.get(kind, 0),
+            quarantined=counts.quarantined,
+        )
+        for kind, counts in reading.counts.items()
+    }
+
+
+def _record(
+    uow: SqlUnitOfWork,
+    folder: Path,
+    reading: RegisterStream,
+    kinds: dict[str, KindSummary],
+    dry_run: bool,
+    outcome: dict[str, Any],
+) -> None:
+    """Resolve and add quarantine entries and record the import (or roll back: `_RollBack`)."""
+    sources = tuple(SourceFile(name=f.name, sha256=f.sha256) for f in reading.files)
+    previous = uow.find_imports(source_digest(sources))
+    outcome["previous"] = previous[-1].id if previous else None
+    outcome["kinds"] = kinds
+    new_bad, resolved = _quarantine(uow, reading)
+    outcome["resolved"] = resolved
+    outcome["new_bad"] = new_bad
+    summary = _summary(folder, reading, sources, kinds, new_bad, resolved, None, dry_run)
+    if dry_run or summary.changed_nothing:
+        raise _RollBack
+    import_id = uow.record_import(sources, summary.as_dict())
+    ids = uow.record_quarantine([_to_port(row) for row in new_bad], import_id=import_id)
+    outcome["import_id"] = import_id
+    outcome["quarantine_ids"] = ids
+
+
+def _final(folder: Path, outcome: Mapping[str, Any], dry_run: bool) -> ImportSummary:
+    """The summary of an import, committed or rolled back."""
+    reading: RegisterStream = outcome["reading"]
+    sources = tuple(SourceFile(name=f.name, sha256=f.sha256) for f in reading.files)
     return attrs.evolve(
         _summary(
             folder,
@@ -262,8 +319,10 @@ def _import(
 
 def _store_rows(uow: Any, reading: RegisterStream) -> dict[str, KindSummary]:
     kinds: dict[str, KindSummary] = {}
-    for kind in sorted(reading.counts, key=lambda k: reading.counts[k].good):
-        counts = reading.counts[kind]
+    for kind in IMPORT_ORDER:
+        counts = reading.counts.get(kind)
+        if counts is None:
+            continue
         if counts.good:
             columns = KIND_BY_NAME[kind].column_names
             stored = uow.upsert_rows(kind, columns, reading.rows(kind))

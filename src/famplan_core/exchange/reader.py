@@ -94,6 +94,9 @@ KnownIds = Callable[[list[str]], Collection[str]]
 DivisionCheck = Callable[[str], "str | None"]
 """Given a 12-digit division code of the right form, a warning text when it is not known."""
 
+RowsChecked = Callable[[str, int, Sequence[Sequence[str]], Sequence[int]], None]
+"""Told of each chunk of rows set aside: kind, first row number, columns, bad row numbers."""
+
 _BATCH: Final = 10_000
 _SHOWN_LINES: Final = 10
 _SPILL_ROWS: Final = 10_000
@@ -1074,9 +1077,10 @@ class _Spill:
     reads back what it wrote.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_rows: RowsChecked | None = None) -> None:
         self._file = tempfile.TemporaryFile(prefix="famplan-register-")  # noqa: SIM115
         self._end = 0
+        self.on_rows = on_rows
 
     def write(self, columns: Sequence[Sequence[str]]) -> tuple[int, int]:
         """Append a chunk given column by column; returns where it is (offset, length)."""
@@ -1160,7 +1164,16 @@ class _Collected:
 
     def _write(self, n: int) -> None:
         assert self.spill is not None
-        self.chunks.append(self.spill.write([column[:n] for column in self.buffer]))
+        columns = [column[:n] for column in self.buffer]
+        self.chunks.append(self.spill.write(columns))
+        if self.spill.on_rows is not None:
+            first, bad = self.set_aside, self.problems
+            held = (
+                [i for i in bad if first <= i < first + n]
+                if len(bad) < n
+                else [i for i in range(first, first + n) if i in bad]
+            )
+            self.spill.on_rows(self.kind.name, first, columns, held)
         for column in self.buffer:
             del column[:n]
         self.buffered -= n
@@ -1998,6 +2011,15 @@ class RegisterStream:
         table = self._collected.get(kind)
         return iter(()) if table is None else table.good_rows()
 
+    def bad_rows(self, kind: str) -> frozenset[int]:
+        """The numbers of a kind's bad rows, counted from 0 in file order (as for `on_rows`).
+
+        Args:
+            kind: the record kind (none when its file is absent).
+        """
+        table = self._collected.get(kind)
+        return frozenset(table.problems) if table is not None else frozenset()
+
     def has(self, kind: str) -> bool:
         """Whether the folder held a file of this kind (even with no good rows).
 
@@ -2045,6 +2067,7 @@ def stream_register(
     known_person_ids: KnownIds | None = None,
     known_household_ids: KnownIds | None = None,
     check_division: DivisionCheck | None = None,
+    on_rows: RowsChecked | None = None,
 ) -> RegisterStream:
     """Read and check a register folder as `read_register` does, without holding its rows.
 
@@ -2061,12 +2084,18 @@ def stream_register(
         known_person_ids: as for `read_register`.
         known_household_ids: as for `read_register`.
         check_division: as for `read_register`.
+        on_rows: called with each chunk of rows as it is set aside, before the checks
+            across rows and files: the kind, the number of the chunk's first row (rows are
+            numbered from 0 in file order), its cells column by column (normalised, spec
+            order), and the numbers of its rows already found bad. Rows that are good then
+            may still be set aside in the end: `RegisterStream.bad_rows` gives the final
+            numbers. A first load stores rows this way while the rest is being checked.
 
     Raises:
         MalformedFileError: as `read_register`.
         ExchangeError: as `read_register`.
     """
-    spill = _Spill()
+    spill = _Spill(on_rows)
     try:
         collected, warnings = _check_folder(
             folder,

@@ -23,7 +23,10 @@ import hashlib
 import itertools
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import queue
+import sys
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -58,6 +61,7 @@ from famplan_core.storage.tables import RECORD_KINDS, REGISTER_TABLES, RecordKin
 __all__ = [
     "CHUNK_ROWS",
     "FIRST_LOAD_ROWS",
+    "FirstLoad",
     "SqlReader",
     "SqlStorage",
     "SqlUnitOfWork",
@@ -127,34 +131,42 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 _COPY_BLOCK = 4096  # rows per write to the COPY stream
 
 
-def _copy_escaped(cells: Sequence[str]) -> str:
-    return "\t".join(c.translate(_COPY_ESCAPES) for c in cells)
+def _copy_escaped(cell: str) -> str:
+    return cell.translate(_COPY_ESCAPES)
+
+
+def _copy_constant(text: str) -> str:
+    """Trusted text (ids, a record time) written into a `_copy_blocks` template."""
+    if any(c in text for c in "{}\\\n\r"):
+        raise ValueError(f"{text!r} cannot be written into a COPY template")
+    return text
 
 
 def _copy_blocks(
-    rows: Sequence[Sequence[str]], lead: Callable[[int, int], Iterable[str]], lead_tabs: int
+    template: str, columns: Sequence[Sequence[object]], free: Collection[int]
 ) -> Iterator[str]:
-    """Rows as blocks of PostgreSQL COPY text format (NULL '': an empty cell is NULL).
+    """Columns as blocks of PostgreSQL COPY text format (NULL '': an empty cell is NULL).
 
-    Line ``i`` is ``lead`` of rows ``i``'s position (trusted text such as ids and the
-    record time, ending in a tab, ``lead_tabs`` tabs in all) followed by the row's cells.
-    A block is joined by the interpreter's own loops (``map``, ``str.join``) and then
-    checked as a whole: only when it shows a backslash, a carriage return, or more tabs or
-    line breaks than its cells account for is it made again with every cell escaped.
-    Per-row formatting in Python (or the driver's ``write_row``) was most of a
-    million-person import's time.
+    Line ``i`` is ``template.format(columns[0][i], columns[1][i], ...)``: the template
+    has a ``{}`` per column, tabs between them and a line break at the end (with trusted
+    constants, such as the record time, written into it). The columns numbered in `free`
+    may hold any text; the others hold numbers. A block is made by the interpreter's own
+    loops (``map`` over the columns) and checked as a whole: only when it shows a
+    backslash, a carriage return, or more tabs or line breaks than the template accounts
+    for is it made again with the free cells escaped. Per-row formatting in Python (or the
+    driver's ``write_row``) was most of a million-person import's time.
     """
-    for start in range(0, len(rows), _COPY_BLOCK):
-        part = rows[start : start + _COPY_BLOCK]
-        k = len(part)
-        text = "".join(map("{}{}\n".format, lead(start, start + k), map("\t".join, part)))
-        if (
-            "\\" in text
-            or "\r" in text
-            or text.count("\n") != k
-            or text.count("\t") != k * (lead_tabs - 1) + sum(map(len, part))
-        ):
-            text = "".join(map("{}{}\n".format, lead(start, start + k), map(_copy_escaped, part)))
+    fmt, tabs = template.format, template.count("\t")
+    for start in range(0, len(columns[0]), _COPY_BLOCK):
+        part = [c[start : start + _COPY_BLOCK] for c in columns]
+        k = len(part[0])
+        text = "".join(map(fmt, *part))
+        if "\\" in text or "\r" in text or text.count("\n") != k or text.count("\t") != k * tabs:
+            escaped = [
+                map(_copy_escaped, cast(Sequence[str], c)) if i in free else c
+                for i, c in enumerate(part)
+            ]
+            text = "".join(map(fmt, *escaped))
         yield text
 
 
@@ -584,27 +596,66 @@ def _audit_hash(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _fact_kinds(
-    kind: RecordKind,
-) -> tuple[Callable[[Sequence[Sequence[str]]], Iterable[str]], str | None]:
-    """How to name the facts of new records of `kind` (row by row), and its valid-date column."""
-    if kind.name == "parent_child":
-        kinds = {"birth": "child_linked", "adoptive": "adoption_recorded"}
-        link = operator.itemgetter(kind.columns.index("kind"))
-        return (
-            lambda rows: map(kinds.get, map(link, rows), itertools.repeat("step_child_linked"))
-        ), "since"
-    names = {
-        "persons": ("person_registered", "birth_date"),
-        "households": ("household_registered", None),
-        "unions": ("union_started", "start"),
-        "hukou_changes": ("hukou_changed", "date"),
-        "disabilities": ("disability_certified", "valid_from"),
-        "certificates": ("certificate_issued", "issued_on"),
-        "enrolments": ("enrolment_recorded", "since"),
-    }
-    name, column = names[kind.name]
-    return (lambda rows: itertools.repeat(name, len(rows))), column
+_FACT_NAMES: dict[str, tuple[str, str | None]] = {
+    "persons": ("person_registered", "birth_date"),
+    "households": ("household_registered", None),
+    "unions": ("union_started", "start"),
+    "hukou_changes": ("hukou_changed", "date"),
+    "disabilities": ("disability_certified", "valid_from"),
+    "certificates": ("certificate_issued", "issued_on"),
+    "enrolments": ("enrolment_recorded", "since"),
+}
+"""The fact a new record is, and the column holding the date it is valid from."""
+
+_LINK_FACTS = {"birth": "child_linked", "adoptive": "adoption_recorded"}
+"""The fact a new parent-child link is, by its kind (any other: `_OTHER_LINK_FACT`)."""
+_OTHER_LINK_FACT = "step_child_linked"
+
+
+def _new_fact_columns(
+    record: RecordKind, column: Callable[[int], Sequence[str]], n: int
+) -> list[Sequence[str]]:
+    """The facts of `n` new records (e.g. ``person_registered`` on the birth date).
+
+    Args:
+        record: their kind.
+        column: gives the records' cells of a column, by its position.
+        n: how many records.
+
+    Returns:
+        The facts' kind, subject_id, valid_date and payload, column by column.
+    """
+    at = record.columns.index
+    empty = [""] * n
+    if record.name == "parent_child":
+        links = column(at("kind"))
+        kinds: Sequence[str] = list(map(_LINK_FACTS.get, links, itertools.repeat(_OTHER_LINK_FACT)))
+        valid: str | None = "since"
+    else:
+        name, valid = _FACT_NAMES[record.name]
+        kinds = [name] * n
+    return [kinds, column(at(record.subject)), column(at(valid)) if valid else empty, empty]
+
+
+def _new_facts_sql(record: RecordKind, uow_id: int) -> str:
+    """SQL writing the facts of every version row of a kind, as `_new_fact_columns` would."""
+    valid: str | None
+    if record.name == "parent_child":
+        cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _LINK_FACTS.items())
+        kind, valid = f"CASE {_q('kind')} {cases} ELSE '{_OTHER_LINK_FACT}' END", "since"
+    else:
+        name, valid = _FACT_NAMES[record.name]
+        kind = f"'{name}'"
+    return (
+        "INSERT INTO facts (fact_id, uow_id, record_kind, kind, subject_id, valid_date, payload) "
+        f"SELECT fact_id, {uow_id}, '{record.name}', {kind}, {_q(record.subject)}, "
+        f"{_q(valid) if valid else 'NULL'}, NULL FROM {_q(record.name)}"
+    )
+
+
+def _column_of(rows: Sequence[Sequence[str]]) -> Callable[[int], list[str]]:
+    """Gives the cells of a column of `rows`, by its position."""
+    return lambda i: list(map(operator.itemgetter(i), rows))
 
 
 _ENDINGS: dict[str, tuple[str, str]] = {
@@ -783,9 +834,6 @@ class SqlUnitOfWork(SqlReader):
         key_pos = [record.columns.index(c) for c in record.key]
         single_key = len(key_pos) == 1
         k0 = key_pos[0]
-        fact_kind, valid_column = _fact_kinds(record)
-        valid = operator.itemgetter(record.columns.index(valid_column)) if valid_column else None
-        subject = operator.itemgetter(record.columns.index(record.subject))
         empty_at_start = conn.exec_driver_sql(f"SELECT 1 FROM {_q(name)} LIMIT 1").first() is None
         rebuild: list[sa.Index] = []
         foreign_keys: list[sa.ForeignKeyConstraint] = []
@@ -850,23 +898,25 @@ class SqlUnitOfWork(SqlReader):
                 continue
             fact_base = self._ids("facts", "fact_id", n)
             version_base = self._ids(name, "version_id", n)
-            facts: list[_Fact] = list(
-                zip(
-                    fact_kind(new_rows),
-                    map(subject, new_rows),
-                    map(valid, new_rows) if valid else itertools.repeat(""),
-                    itertools.repeat(""),
-                )
-            )
-            facts.extend(self._correction_fact(record, old, new) for _v, old, new, _k in changed)
+            facts = _new_fact_columns(record, _column_of(new_rows), len(new_rows))
+            if changed:
+                corrections = [self._correction_fact(record, o, c) for _v, o, c, _k in changed]
+                facts = [
+                    [*f, *x] for f, x in zip(facts, zip(*corrections, strict=True), strict=True)
+                ]
             if changed:
                 conn.exec_driver_sql(
                     f"UPDATE {_q(name)} SET superseded_at = {p} WHERE version_id = {p}",
                     [(sql.timestamp(self.recorded_at), c[0]) for c in changed],
                 )
             all_rows = new_rows if not changed else [*new_rows, *(c[2] for c in changed)]
-            self._insert_facts(record, fact_base, facts)
-            self._insert_versions(record, version_base, fact_base, all_rows)
+            self._insert_facts(record, range(fact_base, fact_base + n), facts)
+            self._insert_versions(
+                record,
+                range(version_base, version_base + n),
+                range(fact_base, fact_base + n),
+                all_rows,
+            )
             self._facts += n
         if rebuild:
             self._create_indexes(rebuild)
@@ -951,7 +1001,10 @@ class SqlUnitOfWork(SqlReader):
             found[key] = (int(row[0]), values)
         return found
 
-    def _insert_facts(self, record: RecordKind, fact_base: int, facts: list[_Fact]) -> None:
+    def _insert_facts(
+        self, record: RecordKind, fact_ids: Sequence[int], facts: Sequence[Sequence[str]]
+    ) -> None:
+        """Write facts given column by column: kind, subject_id, valid_date, payload."""
         conn, sql = self._conn, self._sql
         if sql.sqlite:
             p = sql.p
@@ -959,44 +1012,58 @@ class SqlUnitOfWork(SqlReader):
                 "INSERT INTO facts (fact_id, uow_id, record_kind, kind, subject_id, valid_date, "
                 f"payload) VALUES ({p}, {self.id}, '{record.name}', {p}, NULLIF({p}, ''), "
                 f"NULLIF({p}, ''), NULLIF({p}, ''))",
-                list(map(operator.add, zip(range(fact_base, fact_base + len(facts))), facts)),
+                list(zip(fact_ids, *facts, strict=True)),
             )
             return
-        after_id = f"{{}}\t{self.id}\t{_copy_escaped((record.name,))}\t".format
         self._copy(
-            "COPY facts (fact_id, uow_id, record_kind, kind, subject_id, valid_date, payload) "
+            "COPY facts (fact_id, kind, subject_id, valid_date, payload, uow_id, record_kind) "
             "FROM STDIN (FORMAT text, NULL '')",
-            _copy_blocks(facts, lambda a, b: map(after_id, range(fact_base + a, fact_base + b)), 3),
+            _copy_blocks(
+                "{}\t{}\t{}\t{}\t{}\t" + _copy_constant(f"{self.id}\t{record.name}") + "\n",
+                [fact_ids, *facts],
+                range(1, 5),
+            ),
         )
 
     def _insert_versions(
-        self, record: RecordKind, version_base: int, fact_base: int, rows: Sequence[Sequence[str]]
+        self,
+        record: RecordKind,
+        version_ids: Sequence[int],
+        fact_ids: Sequence[int],
+        rows: Sequence[Sequence[str]],
     ) -> None:
+        """Write version rows (SQLite: as they are; PostgreSQL: see `_copy_versions`)."""
         conn, sql = self._conn, self._sql
-        names = ", ".join(_q(c) for c in record.columns)
-        if sql.sqlite:
-            p = sql.p
-            ts = sql.timestamp(self.recorded_at)
-            marks = ", ".join([f"NULLIF({p}, '')"] * len(record.columns))
-            conn.exec_driver_sql(
-                f"INSERT INTO {_q(record.name)} (version_id, recorded_at, fact_id, {names}) "
-                f"VALUES ({p}, '{ts}', {p}, {marks})",
-                [(version_base + i, fact_base + i, *r) for i, r in enumerate(rows)],
-            )
+        if not sql.sqlite:
+            self._copy_versions(record, version_ids, fact_ids, list(zip(*rows, strict=True)))
             return
-        ts = _copy_escaped((self.recorded_at.isoformat(sep=" "),))
-        ids = f"{{}}\t{{}}\t{ts}\t".format
+        names = ", ".join(_q(c) for c in record.columns)
+        p = sql.p
+        ts = sql.timestamp(self.recorded_at)
+        marks = ", ".join([f"NULLIF({p}, '')"] * len(record.columns))
+        conn.exec_driver_sql(
+            f"INSERT INTO {_q(record.name)} (version_id, recorded_at, fact_id, {names}) "
+            f"VALUES ({p}, '{ts}', {p}, {marks})",
+            [(v, f, *r) for v, f, r in zip(version_ids, fact_ids, rows, strict=True)],
+        )
+
+    def _copy_versions(
+        self,
+        record: RecordKind,
+        version_ids: Sequence[int],
+        fact_ids: Sequence[int],
+        columns: Sequence[Sequence[str]],
+    ) -> None:
+        """Write version rows given column by column (spec order) with COPY (PostgreSQL)."""
+        names = ", ".join(_q(c) for c in record.columns)
+        ts = _copy_constant(self.recorded_at.isoformat(sep=" "))
         self._copy(
             f"COPY {_q(record.name)} (version_id, fact_id, recorded_at, {names}) "
             "FROM STDIN (FORMAT text, NULL '')",
             _copy_blocks(
-                rows,
-                lambda a, b: map(
-                    ids,
-                    range(version_base + a, version_base + b),
-                    range(fact_base + a, fact_base + b),
-                ),
-                3,
+                "{}\t{}\t" + ts + "\t{}" * len(columns) + "\n",
+                [version_ids, fact_ids, *columns],
+                range(2, 2 + len(columns)),
             ),
         )
 
@@ -1007,6 +1074,25 @@ class SqlUnitOfWork(SqlReader):
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for block in blocks:
                 copy.write(block)
+
+    def first_load(self) -> FirstLoad | None:
+        """Start storing a whole register into an empty one while it is still being checked.
+
+        Only on PostgreSQL (a server beside this process, with its own processor to do the
+        storing on), only when every register table is empty. The rows go to the database
+        as they are sent, in this unit of work; see `FirstLoad`.
+
+        Returns:
+            The load, or None where it does not apply: then use `upsert_rows`.
+        """
+        self._require_open()
+        if self._sql.sqlite:
+            return None
+        with _database_errors("starting a first load"):
+            for name in RECORD_KINDS:
+                if self._conn.exec_driver_sql(f"SELECT 1 FROM {_q(name)} LIMIT 1").first():
+                    return None
+            return FirstLoad(self)
 
     def _drop_indexes(self, table_name: str) -> list[sa.Index]:
         table = REGISTER_TABLES[table_name]
@@ -1191,6 +1277,202 @@ class SqlUnitOfWork(SqlReader):
             )
         self._details.setdefault("imports", []).append(import_id)
         return import_id
+
+
+_SENT_AHEAD = 96
+"""How many chunks a `FirstLoad` holds waiting for the database before `send` waits."""
+
+_SWITCH_INTERVAL = 0.0005
+"""Seconds between thread switches while a `FirstLoad` is sending rows."""
+
+_Chunk = tuple[RecordKind, int, Sequence[Sequence[str]], frozenset[int]]
+
+
+class FirstLoad:
+    """A whole register stored into an empty one while its files are still being checked.
+
+    Checking a register folder takes about as long as storing it; a first load (every
+    register table empty, PostgreSQL) does both at once. The reader sends each chunk of
+    rows as soon as the rows' own checks are done; a thread writes them to the database
+    while the checks go on (the server works on its own processor), and when a file is
+    done, has the database write its facts and build its indexes. The checks across rows
+    and files come last and may set more rows aside: `finish` takes those out again (with
+    their facts), builds the unique indexes and checks the foreign keys, once per table.
+    Everything is in the unit of work's transaction, so an import that fails stores
+    nothing.
+
+    Meanwhile the interpreter switches between threads every 0.5 ms instead of 5 ms, so
+    that the writing thread gets its turn as soon as the server has taken a block (it is
+    set back when the load is finished or abandoned).
+
+    Row ``i`` of a kind (counted from 0 in file order, bad rows included) is stored as
+    version ``i + 1`` of its table: a row is found again by its number alone.
+    """
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+        self._stored: dict[str, int] = {}
+        self._held_back: dict[str, set[int]] = {}
+        self._complete_kinds: set[str] = set()
+        self._next_fact = uow._ids("facts", "fact_id", 0)
+        uow._conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        self._indexes = {name: uow._drop_indexes(name) for name in RECORD_KINDS}
+        self._foreign_keys = {name: uow._drop_foreign_keys(name) for name in RECORD_KINDS}
+        self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=_SENT_AHEAD)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="famplan-first-load", daemon=True)
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, _SWITCH_INTERVAL))
+        self._thread.start()
+
+    def send(
+        self, kind: str, first: int, columns: Sequence[Sequence[str]], held_back: Iterable[int]
+    ) -> None:
+        """Send a chunk of rows to be stored; it waits while the database is behind.
+
+        Args:
+            kind: the record kind.
+            first: the number of the chunk's first row (rows are numbered from 0 in file
+                order, bad rows included; a kind's chunks come in order).
+            columns: the chunk's cells, column by column in spec order; not changed after.
+            held_back: the numbers of the chunk's rows not to store (found bad already).
+
+        Raises:
+            StorageError: storing an earlier chunk failed, or the kind is unknown.
+        """
+        held = frozenset(held_back)
+        self._held_back.setdefault(kind, set()).update(held)
+        self._put((_record_kind(kind), first, columns, held))
+
+    def finish(self, set_aside: Mapping[str, Iterable[int]]) -> dict[str, int]:
+        """Wait for the rows sent, take out those set aside since, build indexes, check keys.
+
+        Args:
+            set_aside: for each kind, the numbers of every row found bad in the end.
+
+        Returns:
+            How many rows of each kind are stored.
+
+        Raises:
+            StorageError: the database failed, or a table's unique key is broken (two rows
+                with one natural key that the checks let through).
+        """
+        self._stop()
+        uow, conn = self._uow, self._uow._conn
+        with _database_errors("finishing the first load"):
+            for kind, held in self._held_back.items():
+                late = sorted(i + 1 for i in set(set_aside.get(kind, ())) - held)
+                if not late:
+                    continue
+                facts = conn.exec_driver_sql(
+                    f"DELETE FROM {_q(kind)} WHERE version_id = ANY(%s) RETURNING fact_id",
+                    (late,),
+                ).all()
+                conn.exec_driver_sql(
+                    "DELETE FROM facts WHERE fact_id = ANY(%s)", ([f[0] for f in facts],)
+                )
+                self._stored[kind] -= len(facts)
+            for indexes in self._indexes.values():
+                uow._create_indexes(indexes)
+            # Each check probes the journal's primary key row by row: hashing the whole
+            # journal again for each table took twice as long.
+            conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+            for name, keys in self._foreign_keys.items():
+                uow._restore_foreign_keys(name, keys)
+            conn.exec_driver_sql("SET LOCAL enable_hashjoin = on")
+        for name in RECORD_KINDS:
+            uow._next_ids.pop(name, None)
+        uow._next_ids["facts"] = self._next_fact
+        for kind, n in self._stored.items():
+            counts = uow._counts.setdefault(kind, {"inserted": 0, "updated": 0, "unchanged": 0})
+            counts["inserted"] += n
+            uow._facts += n
+        return dict(self._stored)
+
+    def abandon(self) -> None:
+        """Stop storing (the unit of work is about to roll back); a failure is dropped."""
+        with contextlib.suppress(Exception):
+            self._stop()
+
+    def _put(self, item: _Chunk | None) -> None:
+        while True:
+            if self._failure is not None or not self._thread.is_alive():
+                self._thread.join()
+                self._raise_failure()
+                if item is None:
+                    return
+                raise StorageError("the first load has stopped; nothing more can be stored")
+            try:
+                self._queue.put(item, timeout=0.2)
+            except queue.Full:
+                continue
+            return
+
+    def _stop(self) -> None:
+        try:
+            self._put(None)
+            self._thread.join()
+        finally:
+            sys.setswitchinterval(self._switch_interval)
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+
+    def _work(self) -> None:
+        try:
+            with _database_errors("storing the register"):
+                kind = None
+                while (item := self._queue.get()) is not None:
+                    if kind is not None and item[0].name != kind:
+                        self._complete(kind)  # its file is done: the reader goes file by file
+                    kind = item[0].name
+                    self._store(*item)
+                if kind is not None:
+                    self._complete(kind)
+        except BaseException as failure:  # raised again in the sending thread
+            self._failure = failure
+
+    def _complete(self, kind: str) -> None:
+        """Journal a kind's rows and build its indexes but the unique ones.
+
+        This runs while the next file is being read. The facts are made from the stored
+        versions by the database (a new record's fact holds nothing its version does not),
+        which leaves this process more time for the checks. A unique index waits for
+        `finish`: two rows with one key are both stored until the checks across rows set
+        them aside.
+        """
+        if kind in self._complete_kinds:
+            return
+        self._complete_kinds.add(kind)
+        uow = self._uow
+        uow._conn.exec_driver_sql(_new_facts_sql(_record_kind(kind), uow.id))
+        indexes = self._indexes[kind]
+        uow._create_indexes([i for i in indexes if not i.unique])
+        self._indexes[kind] = [i for i in indexes if i.unique]
+
+    def _store(
+        self,
+        record: RecordKind,
+        first: int,
+        columns: Sequence[Sequence[str]],
+        held: frozenset[int],
+    ) -> None:
+        n = len(columns[0])
+        versions: Sequence[int] = range(first + 1, first + 1 + n)
+        if held:
+            keep = [first + j not in held for j in range(n)]
+            columns = [list(itertools.compress(c, keep)) for c in columns]
+            versions = list(itertools.compress(versions, keep))
+            n = len(versions)
+        if not n:
+            return
+        facts = range(self._next_fact, self._next_fact + n)
+        self._next_fact += n
+        self._uow._copy_versions(record, versions, facts, columns)
+        self._stored[record.name] = self._stored.get(record.name, 0) + n
 
 
 class SqlStorage:

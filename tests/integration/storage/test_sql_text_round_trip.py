@@ -4,7 +4,7 @@ PostgreSQL receives rows as COPY text, formatted by the storage itself: a tab, l
 carriage return or backslash inside a value must be escaped, and a correction's
 before/after (JSON, full of backslashes) must come back as it was. Hypothesis writes
 arbitrary text (any Unicode but NUL and lone surrogates, which no database text type
-holds) as a first load and then as a correction, and reads both back.
+holds; short enough for the column) as a first load and then as a correction, and reads both back.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ _ids = itertools.count()
 _clock = itertools.count()
 
 cell_text = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1
-)
+    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=90
+)  # a name and its correction together fit the name column (200 characters)
 
 
 def _now() -> dt.datetime:
