@@ -355,6 +355,14 @@ class RegisterReader(Protocol):
         """
         ...
 
+    def known_household_ids(self, ids: Iterable[str]) -> set[str]:
+        """Those of `ids` that name a currently stored household.
+
+        Args:
+            ids: household ids to look up.
+        """
+        ...
+
     def list_quarantine(self, *, status: str | None = "open") -> list[QuarantineEntry]:
         """Quarantined rows, oldest first.
 

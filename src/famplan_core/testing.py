@@ -453,6 +453,17 @@ class StorageContract:
             assert reader.known_person_ids(["a", "z", "a"]) == {"a"}
             assert reader.all_person_ids() == {"a", "b"}
 
+    def test_household_ids(self, storage: Storage) -> None:
+        """`known_household_ids` sees the stored households, not the persons' ids."""
+        with storage.unit_of_work(actor="clerk", recorded_at=_t(0)) as uow:
+            uow.upsert_rows("persons", PERSON_COLUMNS, [person_row("a", household_id="h1")])
+            uow.upsert_rows(
+                "households", RECORD_KINDS["households"].columns, [("h1", "371502110001", "", "a")]
+            )
+        with storage.reader() as reader:
+            assert reader.known_household_ids(["h1", "h2", "a", "h1"]) == {"h1"}
+            assert reader.known_household_ids([]) == set()
+
     def test_person_as_of(self, storage: Storage) -> None:
         """Hukou on D (R0.5), alive on D (R0.3), children (R0.4) and "as known at"."""
         with storage.unit_of_work(actor="clerk", recorded_at=_t(0)) as uow:

@@ -35,7 +35,6 @@ from famplan_core.exchange.register_format import KIND_BY_NAME
 from famplan_core.ports import QuarantinedRow, SourceFile
 from famplan_core.storage.sql import (
     FirstLoad,
-    SqlReader,
     SqlStorage,
     SqlUnitOfWork,
     source_digest,
@@ -162,23 +161,6 @@ class _RollBack(Exception):
     """Raised inside the unit of work to undo a dry run or an import that changed nothing."""
 
 
-def _known(reader: SqlReader, kind: str, column: str) -> Any:
-    table = RECORD_KINDS[kind].name
-
-    def known(ids: Sequence[str]) -> set[str]:
-        if not ids:
-            return set()
-        mark = "?" if reader.connection.dialect.name == "sqlite" else "%s"
-        marks = ", ".join([mark] * len(ids))
-        rows = reader.connection.exec_driver_sql(
-            f"SELECT {column} FROM {table} WHERE superseded_at IS NULL AND {column} IN ({marks})",
-            tuple(ids),
-        )
-        return {str(row[0]) for row in rows}
-
-    return known
-
-
 def _key_cells(kind: str, cells: Mapping[str, str | None]) -> tuple[str, ...]:
     return tuple((cells.get(column) or "").strip() for column in RECORD_KINDS[kind].key)
 
@@ -248,8 +230,8 @@ def _check(
                 folder,
                 today=today,
                 encoding=encoding,
-                known_person_ids=_known(reader, "persons", "person_id"),
-                known_household_ids=_known(reader, "households", "household_id"),
+                known_person_ids=reader.known_person_ids,
+                known_household_ids=reader.known_household_ids,
             )
     try:
         return stream_register(folder, today=today, encoding=encoding, on_rows=load.send)

@@ -482,6 +482,17 @@ class SqlReader:
         Args:
             ids: person ids to look up.
         """
+        return self._known("persons", "person_id", ids)
+
+    def known_household_ids(self, ids: Iterable[str]) -> set[str]:
+        """Those of `ids` that name a currently stored household.
+
+        Args:
+            ids: household ids to look up.
+        """
+        return self._known("households", "household_id", ids)
+
+    def _known(self, table: str, column: str, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
         it = iter(set(ids))
         while chunk := list(itertools.islice(it, 5000)):
@@ -489,8 +500,8 @@ class SqlReader:
             found.update(
                 r[0]
                 for r in self._all(
-                    f"SELECT person_id FROM persons WHERE superseded_at IS NULL "
-                    f"AND person_id IN ({marks})",
+                    f"SELECT {column} FROM {table} WHERE superseded_at IS NULL "
+                    f"AND {column} IN ({marks})",
                     chunk,
                 )
             )
