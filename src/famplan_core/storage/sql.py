@@ -1066,25 +1066,56 @@ class SqlUnitOfWork(SqlReader):
         columns: Sequence[Sequence[str]],
     ) -> None:
         """Write version rows given column by column (spec order) with COPY (PostgreSQL)."""
+        with self._copy_stream(self._versions_copy(record)) as send:
+            send(self._version_blocks(record, version_ids, fact_ids, columns))
+
+    def _versions_copy(self, record: RecordKind) -> str:
         names = ", ".join(_q(c) for c in record.columns)
-        ts = _copy_constant(self.recorded_at.isoformat(sep=" "))
-        self._copy(
+        return (
             f"COPY {_q(record.name)} (version_id, fact_id, recorded_at, {names}) "
-            "FROM STDIN (FORMAT text, NULL '')",
-            _copy_blocks(
-                "{}\t{}\t" + ts + "\t{}" * len(columns) + "\n",
-                [version_ids, fact_ids, *columns],
-                range(2, 2 + len(columns)),
-            ),
+            "FROM STDIN (FORMAT text, NULL '')"
+        )
+
+    def _version_blocks(
+        self,
+        record: RecordKind,
+        version_ids: Sequence[int],
+        fact_ids: Sequence[int],
+        columns: Sequence[Sequence[str]],
+    ) -> Iterator[str]:
+        """COPY text of version rows, for `_versions_copy`."""
+        ts = _copy_constant(self.recorded_at.isoformat(sep=" "))
+        return _copy_blocks(
+            "{}\t{}\t" + ts + "\t{}" * len(record.columns) + "\n",
+            [version_ids, fact_ids, *columns],
+            range(2, 2 + len(record.columns)),
         )
 
     def _copy(self, statement: str, blocks: Iterable[str]) -> None:
         """Send blocks of COPY text (see `_copy_blocks`) to PostgreSQL."""
+        with self._copy_stream(statement) as send:
+            send(blocks)
+
+    @contextlib.contextmanager
+    def _copy_stream(self, statement: str) -> Iterator[Callable[[Iterable[str]], None]]:
+        """Open a COPY; yields a function that sends blocks of its text, as often as needed.
+
+        The blocks are handed to a writer thread of the driver's, so that the next ones are
+        made while these travel and the server reads them.
+        """
+        from psycopg.copy import QueuedLibpqWriter  # the PostgreSQL driver: an extra
+
         driver = self._conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for block in blocks:
-                copy.write(block)
+        with driver.cursor() as cursor:
+            writer = QueuedLibpqWriter(cursor)
+            with cursor.copy(statement, writer=writer) as copy:
+
+                def send(blocks: Iterable[str]) -> None:
+                    for block in blocks:
+                        copy.write(block)
+
+                yield send
 
     def first_load(self) -> FirstLoad | None:
         """Start storing a whole register into an empty one while it is still being checked.
@@ -1304,11 +1335,11 @@ class FirstLoad:
 
     Checking a register folder takes about as long as storing it; a first load (every
     register table empty, PostgreSQL) does both at once. The reader sends each chunk of
-    rows as soon as the rows' own checks are done; a thread writes them to the database
-    while the checks go on (the server works on its own processor), and when a file is
-    done, has the database write its facts and build its indexes. The checks across rows
-    and files come last and may set more rows aside: `finish` takes those out again (with
-    their facts), builds the unique indexes and checks the foreign keys, once per table.
+    rows as soon as the rows' own checks are done; a thread streams them to the database
+    (one COPY per file) while the checks go on, the server working on its own processor,
+    and when a file is done has the database write its facts. The checks across rows and
+    files come last and may set more rows aside: `finish` takes those out again (with
+    their facts), builds the indexes and checks the foreign keys, once per table.
     Everything is in the unit of work's transaction, so an import that fails stores
     nothing.
 
@@ -1435,37 +1466,36 @@ class FirstLoad:
     def _work(self) -> None:
         try:
             with _database_errors("storing the register"):
-                kind = None
-                while (item := self._queue.get()) is not None:
-                    if kind is not None and item[0].name != kind:
-                        self._complete(kind)  # its file is done: the reader goes file by file
-                    kind = item[0].name
-                    self._store(*item)
-                if kind is not None:
-                    self._complete(kind)
+                item = self._queue.get()
+                while item is not None:
+                    record = item[0]
+                    # one COPY for each file: the reader goes file by file
+                    with self._uow._copy_stream(self._uow._versions_copy(record)) as send:
+                        while item is not None and item[0].name == record.name:
+                            self._store(send, *item)
+                            item = self._queue.get()
+                    self._complete(record.name)
         except BaseException as failure:  # raised again in the sending thread
             self._failure = failure
 
     def _complete(self, kind: str) -> None:
-        """Journal a kind's rows and build its indexes but the unique ones.
+        """Journal a kind's rows, while the next file is being read.
 
-        This runs while the next file is being read. The facts are made from the stored
-        versions by the database (a new record's fact holds nothing its version does not),
-        which leaves this process more time for the checks. A unique index waits for
-        `finish`: two rows with one key are both stored until the checks across rows set
-        them aside.
+        The facts are made from the stored versions by the database (a new record's fact
+        holds nothing its version does not), which leaves this process more time for the
+        checks. The indexes wait for `finish`: two rows with one key are both stored until
+        the checks across rows set them aside, and the server builds indexes fastest when
+        it has every processor to itself.
         """
         if kind in self._complete_kinds:
             return
         self._complete_kinds.add(kind)
         uow = self._uow
         uow._conn.exec_driver_sql(_new_facts_sql(_record_kind(kind), uow.id))
-        indexes = self._indexes[kind]
-        uow._create_indexes([i for i in indexes if not i.unique])
-        self._indexes[kind] = [i for i in indexes if i.unique]
 
     def _store(
         self,
+        send: Callable[[Iterable[str]], None],
         record: RecordKind,
         first: int,
         columns: Sequence[Sequence[str]],
@@ -1482,7 +1512,7 @@ class FirstLoad:
             return
         facts = range(self._next_fact, self._next_fact + n)
         self._next_fact += n
-        self._uow._copy_versions(record, versions, facts, columns)
+        send(self._uow._version_blocks(record, versions, facts, columns))
         self._stored[record.name] = self._stored.get(record.name, 0) + n
 
 
