@@ -263,7 +263,9 @@ def _record(
     outcome: dict[str, Any],
 ) -> None:
     """Resolve and add quarantine entries and record the import (or roll back: `_RollBack`)."""
-    sources = tuple(SourceFile(name=f.name, sha256=f.sha256) for f in reading.files)
+    sources = outcome["sources"] = tuple(
+        SourceFile(name=f.name, sha256=f.sha256) for f in reading.files
+    )
     previous = uow.find_imports(source_digest(sources))
     outcome["previous"] = previous[-1].id if previous else None
     outcome["kinds"] = kinds
@@ -282,7 +284,7 @@ def _record(
 def _final(folder: Path, outcome: Mapping[str, Any], dry_run: bool) -> ImportSummary:
     """The summary of an import, committed or rolled back."""
     reading: RegisterStream = outcome["reading"]
-    sources = tuple(SourceFile(name=f.name, sha256=f.sha256) for f in reading.files)
+    sources: tuple[SourceFile, ...] = outcome["sources"]
     return attrs.evolve(
         _summary(
             folder,

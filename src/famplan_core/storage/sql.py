@@ -648,8 +648,9 @@ def _new_fact_columns(
     return [kinds, column(at(record.subject)), column(at(valid)) if valid else empty, empty]
 
 
-def _new_facts_sql(record: RecordKind, uow_id: int) -> str:
-    """SQL writing the facts of every version row of a kind, as `_new_fact_columns` would."""
+def _new_facts_sql(record: RecordKind, uow_id: int, from_fact: int) -> str:
+    """SQL writing the facts of a kind's version rows from a fact id on, as
+    `_new_fact_columns` would."""
     valid: str | None
     if record.name == "parent_child":
         cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _LINK_FACTS.items())
@@ -660,7 +661,8 @@ def _new_facts_sql(record: RecordKind, uow_id: int) -> str:
     return (
         "INSERT INTO facts (fact_id, uow_id, record_kind, kind, subject_id, valid_date, payload) "
         f"SELECT fact_id, {uow_id}, '{record.name}', {kind}, {_q(record.subject)}, "
-        f"{_q(valid) if valid else 'NULL'}, NULL FROM {_q(record.name)}"
+        f"{_q(valid) if valid else 'NULL'}, NULL FROM {_q(record.name)} "
+        f"WHERE fact_id >= {from_fact}"
     )
 
 
@@ -915,7 +917,6 @@ class SqlUnitOfWork(SqlReader):
                 facts = [
                     [*f, *x] for f, x in zip(facts, zip(*corrections, strict=True), strict=True)
                 ]
-            if changed:
                 conn.exec_driver_sql(
                     f"UPDATE {_q(name)} SET superseded_at = {p} WHERE version_id = {p}",
                     [(sql.timestamp(self.recorded_at), c[0]) for c in changed],
@@ -1355,9 +1356,7 @@ class FirstLoad:
         self._uow = uow
         self._stored: dict[str, int] = {}
         self._held_back: dict[str, set[int]] = {}
-        self._complete_kinds: set[str] = set()
         self._next_fact = uow._ids("facts", "fact_id", 0)
-        uow._conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
         self._indexes = {name: uow._drop_indexes(name) for name in RECORD_KINDS}
         self._foreign_keys = {name: uow._drop_foreign_keys(name) for name in RECORD_KINDS}
         self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=_SENT_AHEAD)
@@ -1468,18 +1467,19 @@ class FirstLoad:
             with _database_errors("storing the register"):
                 item = self._queue.get()
                 while item is not None:
-                    record = item[0]
+                    record, from_fact = item[0], self._next_fact
                     # one COPY for each file: the reader goes file by file
                     with self._uow._copy_stream(self._uow._versions_copy(record)) as send:
                         while item is not None and item[0].name == record.name:
                             self._store(send, *item)
                             item = self._queue.get()
-                    self._complete(record.name)
+                    self._journal(record, from_fact)
         except BaseException as failure:  # raised again in the sending thread
             self._failure = failure
 
-    def _complete(self, kind: str) -> None:
-        """Journal a kind's rows, while the next file is being read.
+    def _journal(self, record: RecordKind, from_fact: int) -> None:
+        """Journal the rows just streamed (fact ids from `from_fact` on), while the next
+        file is being read.
 
         The facts are made from the stored versions by the database (a new record's fact
         holds nothing its version does not), which leaves this process more time for the
@@ -1487,11 +1487,8 @@ class FirstLoad:
         the checks across rows set them aside, and the server builds indexes fastest when
         it has every processor to itself.
         """
-        if kind in self._complete_kinds:
-            return
-        self._complete_kinds.add(kind)
         uow = self._uow
-        uow._conn.exec_driver_sql(_new_facts_sql(_record_kind(kind), uow.id))
+        uow._conn.exec_driver_sql(_new_facts_sql(record, uow.id, from_fact))
 
     def _store(
         self,

@@ -134,7 +134,8 @@ def test_a_first_load_stores_what_the_kind_by_kind_path_stores(
     finally:
         event.remove(sa.engine.Engine, "before_cursor_execute", note)
     # the first-load path ran, and took out rows found bad after they were stored
-    assert ("famplan-first-load", _new_facts_sql(RECORD_KINDS["persons"], 1)) in loading
+    journal_persons = _new_facts_sql(RECORD_KINDS["persons"], 1, 0).partition(" WHERE")[0]
+    assert any(t == "famplan-first-load" and s.startswith(journal_persons) for t, s in loading)
     assert any(s.startswith('DELETE FROM "persons"') for _t, s in loading)
     assert fast.quarantined == slow.quarantined > 0
     assert [(k.kind, k.imported, k.quarantined) for k in fast.kinds] == [
