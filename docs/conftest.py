@@ -13,7 +13,8 @@
   does not contain ``...`` must appear in the real output (stdout and stderr), with runs
   of spaces counted as one.
 * Each page runs in its own temporary folder, which is the current folder while its
-  examples run; ``FAMPLAN_CONFIG``, ``FAMPLAN_LOAD_PLUGINS`` and ``FAMPLAN_DEBUG`` are unset.
+  examples run; ``FAMPLAN_CONFIG``, ``FAMPLAN_LOAD_PLUGINS``, ``FAMPLAN_DEBUG`` and
+  ``FAMPLAN_NOW`` are unset.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 FAMPLAN = Path(sys.executable).parent / "famplan"
 """The ``famplan`` command installed beside the Python that runs the tests."""
 
-CLEARED_VARIABLES = ("FAMPLAN_CONFIG", "FAMPLAN_LOAD_PLUGINS", "FAMPLAN_DEBUG")
+CLEARED_VARIABLES = ("FAMPLAN_CONFIG", "FAMPLAN_LOAD_PLUGINS", "FAMPLAN_DEBUG", "FAMPLAN_NOW")
 PROMPT = "$ "
 EXIT_NOTE = re.compile(r"\s+#\s*exits?\s+(\d+)\s*$")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")

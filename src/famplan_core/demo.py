@@ -19,6 +19,7 @@ import attrs
 
 from famplan_core.config import CONFIG_FILE, load_config, render_config
 from famplan_core.errors import ConfigurationError
+from famplan_core.model.dates import record_day
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.synthetic import SyntheticSpec, generate, write_register
 from famplan_core.township import Township
@@ -255,10 +256,9 @@ def _run_and_roll(
 def _post_notices(
     township: Township, month: str, *, actor: str, recorded_at: dt.datetime
 ) -> dict[str, str]:
-    """Draft and post the village notices of `month`; print the first village's A4 board."""
+    """Draft and post the village notices of `month` today; print the first village's A4 board."""
     service = township.notices
-    year, number = (int(part) for part in month.split("-"))
-    posted_on = dt.date(year, number, 2)
+    posted_on = record_day(recorded_at)  # a notice is posted on the day it goes up
     drafted = service.draft(month, level="village", actor=actor, recorded_at=recorded_at)
     for notice in drafted:
         service.post(notice.notice_id, on=posted_on, actor=actor, recorded_at=recorded_at)

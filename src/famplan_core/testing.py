@@ -201,6 +201,15 @@ class Clock:
         """The next record time."""
         return self._start + dt.timedelta(minutes=next(self._ticks))
 
+    def advance_to(self, moment: dt.datetime) -> None:
+        """Move the clock on to `moment`, the next time returned; never back.
+
+        Args:
+            moment: a later time (one earlier than the next time is ignored).
+        """
+        upcoming = self._start + dt.timedelta(minutes=next(self._ticks))
+        self._start, self._ticks = max(moment, upcoming), itertools.count()
+
 
 @pytest.fixture
 def clock() -> Clock:

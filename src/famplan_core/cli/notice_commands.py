@@ -198,8 +198,15 @@ def draft(
 
 @notice.command("post")
 @click.argument("notice_id", type=int)
-@click.option("--on", "on", type=_DATE, default=None, help="First day posted (default today).")
+@click.option(
+    "--on", "on", type=_DATE, default=None, help="Day it went up (default and normally today)."
+)
 @click.option("--audience", default="", help="Where it is shown, e.g. 王庄村村务公开栏.")
+@click.option(
+    "--backdate-reason",
+    default="",
+    help="Why a notice that went up on an earlier --on is recorded late (audited).",
+)
 @actor_option
 @json_option
 @pass_context
@@ -208,12 +215,22 @@ def post(
     notice_id: int,
     on: dt.datetime | None,
     audience: str,
+    backdate_reason: str,
     actor: str,
     as_json: bool,
 ) -> None:
-    """Post a drafted notice for its window ([notices] window_days, 7 by default)."""
+    """Post a drafted notice for its window ([notices] window_days, 7 by default).
+
+    The window runs from the day it is posted; an earlier --on needs --backdate-reason and
+    does not shorten the window.
+    """
     found = _service(ctx).post(
-        notice_id, on=_day(on), audience=audience, actor=actor, recorded_at=now()
+        notice_id,
+        on=_day(on),
+        audience=audience,
+        backdate_reason=backdate_reason,
+        actor=actor,
+        recorded_at=now(),
     )
     if as_json:
         echo_json(found.as_dict(lines=False))

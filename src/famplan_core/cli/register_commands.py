@@ -12,18 +12,45 @@ import attrs
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.model.dates import CHINA_STANDARD_TIME, record_day
 
 __all__ = ["actor_option", "db", "export", "import_", "now", "person", "quarantine", "today"]
 
 
+CLOCK_VARIABLE = "FAMPLAN_NOW"
+"""Fixes the command line's clock (an ISO date-time) for training, tests and replays."""
+
+
 def today() -> dt.date:
-    """Today's date: the command line is where the clock is read; the core never reads it."""
+    """Today's date: the command line is where the clock is read; the core never reads it.
+
+    With ``FAMPLAN_NOW`` set, its day in China; otherwise the machine's date.
+    """
+    if os.environ.get(CLOCK_VARIABLE):
+        return record_day(now())
     return dt.date.today()
 
 
 def now() -> dt.datetime:
-    """The record time for a unit of work (UTC)."""
-    return dt.datetime.now(dt.UTC)
+    """The record time for a unit of work (UTC): ``FAMPLAN_NOW`` when set, else the clock.
+
+    A fixed clock cannot rewrite the past: the storage refuses a record time before that of
+    the latest unit of work, and the audit shows every record time.
+    """
+    fixed = os.environ.get(CLOCK_VARIABLE, "").strip()
+    if not fixed:
+        return dt.datetime.now(dt.UTC)
+    try:
+        at = dt.datetime.fromisoformat(fixed)
+    except ValueError:
+        raise click.BadParameter(
+            f"{CLOCK_VARIABLE}={fixed!r} is not a date-time; expected ISO 8601 with an offset, "
+            "e.g. 2026-11-02T09:00:00+08:00",
+            param_hint=CLOCK_VARIABLE,
+        ) from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=CHINA_STANDARD_TIME)
+    return at.astimezone(dt.UTC)
 
 
 def _default_actor() -> str:

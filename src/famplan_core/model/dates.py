@@ -12,7 +12,32 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ages_on", "completed_years", "latest_birth_for_age"]
+__all__ = [
+    "CHINA_STANDARD_TIME",
+    "ages_on",
+    "completed_years",
+    "latest_birth_for_age",
+    "record_day",
+]
+
+CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+"""China Standard Time (北京时间, UTC+08:00, no daylight saving): the clock of a township office."""
+
+
+def record_day(recorded_at: dt.datetime) -> dt.date:
+    """The calendar day in China on which a record time falls (a naive time is taken as UTC).
+
+    A unit of work recorded at 2026-11-01 20:00 UTC happened on 2 November in the township,
+    and that is the day a notice it posts went up.
+
+    Example:
+        >>> record_day(dt.datetime(2026, 11, 1, 20, 0, tzinfo=dt.UTC))
+        datetime.date(2026, 11, 2)
+        >>> record_day(dt.datetime(2026, 11, 1, 15, 59))
+        datetime.date(2026, 11, 1)
+    """
+    aware = recorded_at if recorded_at.tzinfo is not None else recorded_at.replace(tzinfo=dt.UTC)
+    return aware.astimezone(CHINA_STANDARD_TIME).date()
 
 
 def completed_years(birth: dt.date, on: dt.date) -> int:

@@ -45,6 +45,7 @@ from famplan_core.errors import (
     StorageError,
     ValidationError,
 )
+from famplan_core.model.dates import record_day
 from famplan_core.model.money import Money
 from famplan_core.notices.holds import NoticeHolds
 from famplan_core.notices.masking import (
@@ -657,20 +658,28 @@ class NoticeService:
         actor: str,
         recorded_at: dt.datetime,
         audience: str = "",
+        backdate_reason: str = "",
     ) -> Notice:
-        """Post a draft for its window, from `on`; record the exact content published.
+        """Post a draft for its window, from the day it goes up; record the exact content.
+
+        A notice is posted on the day it is posted: the day of the record time in China
+        (`record_day`). An earlier `on` is a backdated posting: it needs a reason, which is
+        audited with the day given, and the window still runs in full from the day the
+        notice was really posted, so that no one loses a day to object.
 
         Args:
             notice_id: the notice.
-            on: the first day of the window (the posting date).
+            on: the day the notice went up; normally the record day.
             actor: who posts.
             recorded_at: the record time.
             audience: where and to whom it is shown, e.g. ``王庄村村务公开栏``; by default
                 the public notice board of its township or village (and group).
+            backdate_reason: why a notice that went up on an earlier `on` is recorded late.
 
         Raises:
             RecordNotFoundError: no such notice.
-            DomainError: the notice is not a draft.
+            DomainError: the notice is not a draft; `on` is after the record day; `on` is
+                before it and no reason is given.
         """
         with self.storage.unit_of_work(
             actor=actor, recorded_at=recorded_at, operation="notice-post"
@@ -681,7 +690,8 @@ class NoticeService:
                 raise DomainError(
                     f"notice {notice_id} is {notice.state}: only a draft can be posted"
                 )
-            end = on + dt.timedelta(days=notice.window_days - 1)
+            start, backdated = _posting_day(notice, on, uow.recorded_at, backdate_reason)
+            end = start + dt.timedelta(days=notice.window_days - 1)
             subjects, numbers = self._subjects_of(conn, notice)
             content = self._content(
                 notice_id=notice_id,
@@ -693,8 +703,8 @@ class NoticeService:
                 scope=notice.scope,
                 place=notice.place,
                 state="posted",
-                on=min(on, notice.month),
-                window=(on, end),
+                on=min(start, notice.month),
+                window=(start, end),
             )
             n = nt.notices.c
             conn.execute(
@@ -702,7 +712,7 @@ class NoticeService:
                 .where(n.notice_id == notice_id)
                 .values(
                     state="posted",
-                    window_start=on,
+                    window_start=start,
                     window_end=end,
                     content=content.to_json(),
                     content_sha256=content.sha256,
@@ -718,7 +728,7 @@ class NoticeService:
                 conn,
                 uow_id=uow.id,
                 notice_id=notice_id,
-                on=on,
+                on=start,
                 level=notice.level,
                 audience=where,
                 fmt="content",
@@ -730,7 +740,8 @@ class NoticeService:
             )
             uow.audit(
                 notice_id=notice_id,
-                window=[on.isoformat(), end.isoformat()],
+                window=[start.isoformat(), end.isoformat()],
+                **backdated,
                 audience=where,
                 content_sha256=content.sha256,
                 rows=len(content.rows),
@@ -1015,14 +1026,14 @@ class NoticeService:
 
         Args:
             notice_id: the notice.
-            on: the closing day (after the window's last day).
+            on: the closing day: after the window's last day, and not after the record day.
             actor: who closes it.
             recorded_at: the record time.
 
         Raises:
             RecordNotFoundError: no such notice.
-            DomainError: it is not posted, its window has not ended, or an objection is
-                still under review (they are named).
+            DomainError: it is not posted, its window has not ended, `on` is after the
+                record day, or an objection is still under review (they are named).
         """
         with self.storage.unit_of_work(
             actor=actor, recorded_at=recorded_at, operation="notice-close"
@@ -1034,6 +1045,13 @@ class NoticeService:
                     f"notice {notice_id} is {notice.state}: only a posted notice can be closed"
                 )
             assert notice.window_end is not None
+            today = record_day(uow.recorded_at)
+            if on > today:
+                raise DomainError(
+                    f"notice {notice_id} cannot be closed on {on}: that day has not come (the "
+                    f"record time {uow.recorded_at.isoformat()} is {today} in China); close it "
+                    "on the day it is taken down"
+                )
             if on <= notice.window_end:
                 raise DomainError(
                     f"notice {notice_id} is posted until {notice.window_end}: close it on "
@@ -1227,6 +1245,32 @@ def _shown(notice: Notice) -> PublishedNotice:
     if notice.state in ("closed", "withdrawn"):
         return attrs.evolve(content, state=notice.state, rows=(), withheld=(), listed=False)
     return content
+
+
+def _posting_day(
+    notice: Notice, on: dt.date, recorded_at: dt.datetime, reason: str
+) -> tuple[dt.date, dict[str, str]]:
+    """The first day of a notice's window, and what a backdated posting adds to the audit.
+
+    The window starts on the day the notice is posted (the record day in China). A day before
+    it is taken only as a statement, with a reason; a day after it is refused.
+    """
+    today = record_day(recorded_at)
+    if on > today:
+        raise DomainError(
+            f"notice {notice.notice_id} cannot be posted on {on}: that day has not come (the "
+            f"record time {recorded_at.isoformat()} is {today} in China); post it on the day "
+            "it goes up"
+        )
+    if on == today:
+        return today, {}
+    if not reason.strip():
+        raise DomainError(
+            f"notice {notice.notice_id} is posted on {today}, not {on}: a notice is posted on "
+            "the day it goes up. If it went up earlier and is recorded late, give the reason "
+            f"(--backdate-reason); its window still runs {notice.window_days} days from {today}"
+        )
+    return today, {"backdated_to": on.isoformat(), "backdate_reason": reason.strip()}
 
 
 def _publication(

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import csv
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from famplan_core.synthetic import SyntheticRegister
-from famplan_core.testing import famplan_json, run_famplan, write_synthetic
+from famplan_core.testing import famplan_json as _famplan_json
+from famplan_core.testing import run_famplan as _run_famplan
+from famplan_core.testing import write_synthetic
+
+NOVEMBER_2 = "2026-11-02T09:00:00+08:00"
+NOVEMBER_9 = "2026-11-09T09:00:00+08:00"
+CLOCK = {"FAMPLAN_NOW": NOVEMBER_2}
+"""The commands' clock: the notice goes up on 2 November and closes on 9 November."""
+
+
+def run_famplan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return _run_famplan(*args, cwd=cwd, env=CLOCK)
+
+
+def famplan_json(*args: str, cwd: Path) -> dict[str, Any]:
+    return _famplan_json(*args, cwd=cwd, env=CLOCK)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +57,7 @@ def test_draft_post_object_decide_close_render(
     (notice,) = drafted["notices"]
     notice_id = str(notice["notice_id"])
     assert notice["state"] == "draft"
-    posted = famplan_json("notice", "post", notice_id, "--on", "2026-11-02", cwd=town)
+    posted = famplan_json("notice", "post", notice_id, cwd=town)
     assert (posted["window_start"], posted["window_end"]) == ("2026-11-02", "2026-11-08")
 
     shown = famplan_json("notice", "show", notice_id, cwd=town)
@@ -50,6 +67,7 @@ def test_draft_post_object_decide_close_render(
         "--channel", "phone", "--content", "不符合条件", "--received-on", "2026-11-03",
         cwd=town,
     )  # fmt: skip
+    CLOCK["FAMPLAN_NOW"] = NOVEMBER_9
     early = run_famplan("notice", "close", notice_id, "--on", "2026-11-09", cwd=town)
     assert early.returncode == 1
     assert early.stderr.startswith("famplan: error: notice")

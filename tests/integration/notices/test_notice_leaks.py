@@ -15,7 +15,6 @@ and PDF) is rendered, posted and taken down, then scanned:
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from famplan_core.privacy import find_citizen_ids, find_values
 from famplan_core.programs import national_parameter_set, national_programs
 from famplan_core.storage import SqlStorage
 from famplan_core.synthetic import SyntheticRegister, SyntheticSpec, generate, write_register
+from famplan_core.testing import Clock
 
 DIVISION = "371502110"
 MONTH = "2026-11"
@@ -90,14 +90,6 @@ def public_words(register: SyntheticRegister, service: NoticeService) -> list[st
     return sorted(words, key=len, reverse=True)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self._ticks = itertools.count()
-
-    def __call__(self) -> dt.datetime:
-        return dt.datetime(2026, 11, 20, 8) + dt.timedelta(minutes=next(self._ticks))
-
-
 @pytest.fixture(scope="module")
 def registered() -> dict[str, type[Any]]:
     found = renderers()
@@ -130,7 +122,7 @@ def test_no_notice_output_leaks(
     tmp = tmp_path_factory.mktemp("leaks")
     register = generate(SyntheticSpec(persons=persons, seed=seed))
     write_register(register, tmp / "register")
-    clock = Clock()
+    clock = Clock(dt.datetime(2026, 11, 2, 1))  # 09:00 on 2 November in China: posting day
     storage = SqlStorage(f"sqlite:///{tmp / 'famplan.db'}", migrate=True)
     try:
         import_register(
@@ -187,6 +179,8 @@ def test_no_notice_output_leaks(
             for fmt in registered:
                 for paper in ("A4", "A3"):
                     render(notice.notice_id, fmt, tmp / fmt / paper, paper)
+        clock.advance_to(dt.datetime(2026, 11, 9, 1))  # the day after every window
+        for notice in made:
             service.close(notice.notice_id, on=dt.date(2026, 11, 9), actor="t", recorded_at=clock())
             for fmt in registered:
                 render(notice.notice_id, fmt, tmp / "closed")

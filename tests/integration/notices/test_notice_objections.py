@@ -23,6 +23,19 @@ from famplan_core.testing import Clock, write_synthetic
 DIVISION = "371502110"
 NOV = "2026-11"
 POSTED = dt.date(2026, 11, 2)
+CLOSING = dt.datetime(2026, 11, 9, 1)  # 09:00 in China, the day after the window
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Record times from 09:00 on 2 November in China, the day the notices go up."""
+    return Clock(dt.datetime(2026, 11, 2, 1))
+
+
+def closing_day(clock: Clock) -> dt.datetime:
+    """A record time on 9 November, when the notices may close."""
+    clock.advance_to(CLOSING)
+    return clock()
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +151,9 @@ def test_upheld_objection_removes_the_person_from_the_month_and_is_audited(
     others = [x for x in notice.lines if x.line_no != line.line_no]
     assert all(paid_to(roll, x.person_id) == [] for x in others)
 
-    closed = notices.close(notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=clock())
+    closed = notices.close(
+        notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=closing_day(clock)
+    )
     assert closed.state == "closed"
     by_line = {x.line_no: x.status for x in closed.lines}
     assert by_line[line.line_no] == "withdrawn"
@@ -181,7 +196,9 @@ def test_dismissed_objection_releases_the_payment_at_closing(
         recorded_at=clock(),
     )
     with pytest.raises(DomainError, match="under review"):
-        notices.close(notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=clock())
+        notices.close(
+            notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=closing_day(clock)
+        )
     notices.decide(
         objection.objection_id,
         decision="dismissed",
@@ -192,8 +209,10 @@ def test_dismissed_objection_releases_the_payment_at_closing(
     )
     assert notices.get(notice_id).lines[line.line_no - 1].status == "held"
     with pytest.raises(DomainError, match="posted until 2026-11-08"):
-        notices.close(notice_id, on=dt.date(2026, 11, 8), actor="clerk", recorded_at=clock())
-    notices.close(notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=clock())
+        notices.close(
+            notice_id, on=dt.date(2026, 11, 8), actor="clerk", recorded_at=closing_day(clock)
+        )
+    notices.close(notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=closing_day(clock))
     roll = benefits.roll(NOV, actor="t", recorded_at=clock())
     assert paid_to(roll, line.person_id) == [("regular", "2026-11-01", str(line.amount))]
     assert not any("held" in w for w in roll.warnings)
@@ -328,7 +347,7 @@ def test_closed_notice_is_taken_down_but_its_posting_is_kept(
     shown = notices.content(notice_id)
     assert shown.rows
     assert shown.window_text == "2026年11月2日至2026年11月8日"
-    notices.close(notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=clock())
+    notices.close(notice_id, on=dt.date(2026, 11, 9), actor="clerk", recorded_at=closing_day(clock))
     after = notices.content(notice_id)
     assert (after.rows, after.withheld, after.listed, after.state) == ((), (), False, "closed")
     (posting,) = notices.publications(notice_id)
