@@ -598,3 +598,23 @@ def test_no_receipt_holds_a_register_value_the_sender_did_not_send(
             value = stored[column]
             if value and value not in said:
                 assert value not in told, (column, value, told)
+
+
+def test_a_payload_cannot_pass_for_another_message_type_in_review(
+    storage: SqlStorage, clock: Clock
+) -> None:
+    service = ExchangeService(storage, division=G)
+    disguised = {"message_type": "death", "citizen_id": RESIDENT, "name": "袁星悦"}
+    service.import_parcel(
+        batch(PROVINCE, [("pregnancy", {**disguised, "death_date": "2026-03-01"})]),
+        actor="c",
+        recorded_at=clock(),
+        today=TODAY,
+    )
+    review = ExchangeReview(storage, division=G)
+    (held,) = review.entries()
+    assert held.message_type == "pregnancy"
+    with pytest.raises(ExchangeError, match="unknown message type"):
+        review.apply(held.id, reason="looks fine", actor="o", recorded_at=clock(), today=TODAY)
+    with storage.reader() as reader:
+        assert reader.person_as_of("R", TODAY).death_date is None
