@@ -16,7 +16,7 @@ import click
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
 from famplan_core.cli.register_commands import actor_option, now, today
 
-__all__ = ["exchange", "export", "import_", "reconcile", "request", "send", "status"]
+__all__ = ["exchange", "export", "import_", "reconcile", "request", "review", "send", "status"]
 
 _TIME = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
 
@@ -134,7 +134,7 @@ def import_(
             for reason in o.reasons[:5]:
                 ctx.console.print(f"refused {o.parcel}: {reason}", markup=False)
         if any(o.quarantined for o in outcomes):
-            ctx.console.print("Quarantined messages: see `famplan exchange status`.")
+            ctx.console.print("Quarantined messages: see `famplan exchange review list`.")
     if refused:
         sys.exit(1)
 
@@ -280,3 +280,143 @@ def send(ctx: Context, resend_after: int | None, actor: str, as_json: bool) -> N
         echo_json({"sent": sent, "failed": failed, "resent": again})
         return
     ctx.console.print(f"Sent {sent} parcel(s); {failed} failed and stay in the outbox.")
+
+
+def _review(ctx: Context) -> Any:
+    from famplan_core.exchange.review import ExchangeReview
+
+    service = _service(ctx)
+    return ExchangeReview(service.storage, division=service.division)
+
+
+@exchange.group("review")
+def review() -> None:
+    """Received messages held for review (the office only): list, show, apply or discard.
+
+    A message that does not match the register (an unknown person, another name or birth
+    date, a move from a division the person never held, a child born before its parent) is
+    held; the officer compares both versions and decides, with a reason kept in the audit.
+    """
+
+
+_REASON = click.option(
+    "--reason", required=True, help="Why this decision (kept in the audit entry)."
+)
+
+
+@review.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "discarded", "resolved", "all"]),
+    default="open",
+    show_default=True,
+)
+@json_option
+@pass_context
+def review_list(ctx: Context, status: str, as_json: bool) -> None:
+    """List the held messages with every reason found."""
+    held = _review(ctx).entries(status=None if status == "all" else status)
+    if as_json:
+        echo_json({"messages": [h.as_dict() for h in held]})
+        return
+    print_table(
+        ctx.console,
+        f"Held messages ({status}): {len(held)}",
+        ["id", "from", "type", "status", "problems"],
+        [
+            (h.id, h.partner, h.message_type, h.status, "\n".join(str(p) for p in h.problems))
+            for h in held
+        ],
+    )
+
+
+@review.command("show")
+@click.argument("entry_id", metavar="ID", type=int)
+@json_option
+@pass_context
+def review_show(ctx: Context, entry_id: int, as_json: bool) -> None:
+    """Show held message ID: what the register holds beside what the message says."""
+    held = _review(ctx).show(entry_id)
+    if as_json:
+        echo_json(held.as_dict())
+        return
+    ctx.console.print(
+        f"{held.message_type} message {held.message_id} from {held.partner} "
+        f"(batch {held.batch_id}), {held.status}",
+        markup=False,
+    )
+    for problem in held.problems:
+        ctx.console.print(f"  {problem}", markup=False)
+    for side in held.sides:
+        print_table(
+            ctx.console,
+            f"{side.role}: {side.person_id or 'not in the register'}",
+            ["field", "register", "message", ""],
+            [(f, r, m, "" if not r or not m or r == m else "differs") for f, r, m in side.fields],
+        )
+
+
+@review.command("apply")
+@click.argument("entry_id", metavar="ID", type=int)
+@_REASON
+@click.option(
+    "--today",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The processing date. Default: today.",
+)
+@actor_option
+@json_option
+@pass_context
+def review_apply(
+    ctx: Context, entry_id: int, reason: str, on: dt.datetime | None, actor: str, as_json: bool
+) -> None:
+    """Apply held message ID: the message's version replaces the register's."""
+    done = _review(ctx).apply(
+        entry_id,
+        reason=reason,
+        actor=actor,
+        recorded_at=now(),
+        today=on.date() if on else today(),
+    )
+    if as_json:
+        echo_json(
+            {
+                "id": entry_id,
+                "decision": "apply",
+                "message_id": done.message_id,
+                "from": done.partner,
+                "subject": done.subject,
+                "stored": {k: list(v) for k, v in done.stored.items()},
+                "replies": dict(done.replies),
+            }
+        )
+        return
+    ctx.console.print(
+        f"Applied message {done.message_id} from {done.partner}"
+        + (f" to {done.subject}." if done.subject else "."),
+        markup=False,
+    )
+
+
+@review.command("discard")
+@click.argument("entry_id", metavar="ID", type=int)
+@_REASON
+@actor_option
+@json_option
+@pass_context
+def review_discard(ctx: Context, entry_id: int, reason: str, actor: str, as_json: bool) -> None:
+    """Discard held message ID: the register stays as it is."""
+    held = _review(ctx).discard(entry_id, reason=reason, actor=actor, recorded_at=now())
+    if as_json:
+        echo_json(
+            {
+                "id": entry_id,
+                "decision": "discard",
+                "message_id": held.message_id,
+                "from": held.partner,
+            }
+        )
+        return
+    ctx.console.print(f"Discarded message {held.message_id} from {held.partner}.", markup=False)

@@ -54,6 +54,7 @@ __all__ = [
     "EXIT_REASONS",
     "MESSAGE_TYPES",
     "PROGRAMS_NEEDING_DEATHS",
+    "PROGRAM_CHILD_FIELDS",
     "VERIFIABLE_PROGRAMS",
     "FieldRule",
     "MessageField",
@@ -210,8 +211,26 @@ VERIFIABLE_PROGRAMS: Final = frozenset(
 )
 """The programs whose rules need the children a person had at a former place."""
 
-PROGRAMS_NEEDING_DEATHS: Final = frozenset({"special_assistance"})
-"""The programs that need to know whether a verified child died (R3.5)."""
+PROGRAM_CHILD_FIELDS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        # R2.4-R2.5: ever-children, their sex and (R0.4) an adoption's date
+        "rural_reward": frozenset({"since"}),
+        # R3.3-R3.5: the one child, whether it died (category death)
+        "special_assistance": frozenset({"since", "death_date"}),
+        # R4.3-R4.4: the child is alive and under 18; a later child counts from its link
+        "only_child_reward": frozenset({"since", "death_date"}),
+        # R1.1-R1.3: the child is the beneficiary: identified, alive, under 3
+        "childcare_subsidy": frozenset({"since", "death_date", "citizen_id"}),
+    }
+)
+"""The optional ``verified_child`` fields each program's rules need; the required ones (the
+request, the parent, the sender's id of the child, name, sex, birth date, hukou and link) go
+to every program, because the requesting register cannot hold a person without them."""
+
+PROGRAMS_NEEDING_DEATHS: Final = frozenset(
+    p for p, fields in PROGRAM_CHILD_FIELDS.items() if "death_date" in fields
+)
+"""The programs that need to know whether a verified child died (R1.2, R3.5, R4.3)."""
 
 EXIT_REASONS: Final = MappingProxyType(
     {
@@ -523,7 +542,7 @@ _TYPES: tuple[MessageType, ...] = (
             "request_id": "answers the requesting program",
             "parent_citizen_id": "the verified parent",
             "person_ref": "the former place's id of a child the receiver does not hold",
-            "citizen_id": "identifies a child the receiver may already hold",
+            "citizen_id": "only for childcare_subsidy, whose beneficiary is the child (R1.1)",
             "name": "the register of the requesting township requires a name",
             "sex": "R2.4 counts daughters",
             "birth_date": "R0.4 counts children born on or before D",
@@ -531,8 +550,8 @@ _TYPES: tuple[MessageType, ...] = (
             "hukou_type": "the register requires it (R0.5)",
             "link": "R0.4 counts birth and adoptive links (never step)",
             "since": "R0.4 counts an adoption from its date",
-            "death_date": "only for a program that needs it: special assistance (R3.5); "
-            "left empty for every other program",
+            "death_date": "only for a program that needs it (PROGRAM_CHILD_FIELDS): whether "
+            "the child is alive (R1.2, R3.5, R4.3); left empty for rural_reward",
         },
     ),
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from famplan_core.exchange.batch import Message, pack
+from famplan_core.exchange.formats import JsonLinesFormat
 from famplan_core.exchange.hub import Hub
 from famplan_core.synthetic import gb11643_check
 from famplan_core.testing import famplan_json, run_famplan
@@ -128,3 +132,76 @@ def test_a_refused_batch_exits_1_and_changes_nothing(towns: tuple[Path, Path, Hu
     bad = run_famplan("exchange", "export", "--to", "12x", cwd=h)
     assert bad.returncode == 1
     assert "division code" in bad.stderr
+
+
+def test_a_held_message_is_reviewed_side_by_side_then_discarded_or_applied(
+    towns: tuple[Path, Path, Hub], tmp_path: Path
+) -> None:
+    g, _h, _hub = towns
+    mother = cid("1988-05-05", 24)
+    birth = {
+        "person_ref": "B-1",
+        "citizen_id": cid("1962-07-01", 22),  # an existing adult's ID number
+        "name": "王小宝",
+        "sex": "2",
+        "birth_date": "1962-07-01",
+        "hukou_division": "371502110001",
+        "hukou_type": "urban",
+        "mother_citizen_id": mother,
+    }
+    death = {"citizen_id": cid("1960-03-15", 11), "name": "王建軍", "death_date": "2026-03-01"}
+    parcel = pack(
+        [
+            Message.new(sender="37", message_type="birth", payload=birth),
+            Message.new(sender="37", message_type="death", payload=death),
+        ],
+        sender="37",
+        receiver=G,
+        created_at=dt.datetime(2026, 4, 10, 7),
+        fmt=JsonLinesFormat(),
+    )
+    folder = tmp_path / parcel.name
+    folder.mkdir()
+    for name, data in parcel.files.items():
+        (folder / name).write_bytes(data)
+    imported = famplan_json("exchange", "import", str(folder), "--today", "2026-04-10", cwd=g)
+    assert imported["parcels"][0]["quarantined"] == 2
+    receipt = imported["parcels"][0]["receipt"]
+    assert "李秀英" not in json.dumps(receipt, ensure_ascii=False)
+    held = famplan_json("exchange", "review", "list", cwd=g)["messages"]
+    assert [m["message_type"] for m in held] == ["birth", "death"]
+    shown = famplan_json("exchange", "review", "show", str(held[0]["id"]), cwd=g)
+    subject = next(s for s in shown["sides"] if s["role"] == "subject")
+    assert subject["person_id"] == "P2"
+    assert {"field": "name", "register": "李秀英", "message": "王小宝", "agree": False} in subject[
+        "fields"
+    ]
+    table = run_famplan("exchange", "review", "show", str(held[0]["id"]), cwd=g)
+    assert table.returncode == 0
+    assert "李秀英" in table.stdout
+    assert "differs" in table.stdout
+    no_reason = run_famplan("exchange", "review", "discard", str(held[0]["id"]), cwd=g)
+    assert no_reason.returncode == 2
+    assert "--reason" in no_reason.stderr
+    discarded = famplan_json(
+        "exchange", "review", "discard", str(held[0]["id"]), "--reason", "wrong ID", cwd=g
+    )
+    assert discarded["decision"] == "discard"
+    applied = famplan_json(
+        "exchange",
+        "review",
+        "apply",
+        str(held[1]["id"]),
+        "--reason",
+        "the name was mistyped here; the death certificate was checked",
+        "--today",
+        "2026-04-10",
+        cwd=g,
+    )
+    assert applied["subject"] == "P1"
+    person = famplan_json("person", "show", "P1", "--as-of", "2026-04-01", cwd=g)
+    assert person["person"]["name"] == "王建軍"
+    assert famplan_json("exchange", "review", "list", cwd=g)["messages"] == []
+    unknown = run_famplan("exchange", "review", "show", "999", cwd=g)
+    assert unknown.returncode == 1
+    assert "no such entry" in unknown.stderr

@@ -24,6 +24,7 @@ from famplan_core.exchange.batch import (
     pack,
 )
 from famplan_core.exchange.formats import JsonLinesFormat
+from famplan_core.exchange.inbound import NOT_MATCHED
 from famplan_core.exchange.service import ExchangeService
 from famplan_core.exchange.transports import FolderTransport
 from famplan_core.storage import SqlStorage
@@ -204,8 +205,8 @@ def test_events_become_facts_and_bad_ones_are_quarantined(
     verdicts = [m.outcome for m in outcome.receipt.messages]
     assert verdicts == ["accepted"] * 4 + ["rejected"] * 4
     reasons = [m.reasons for m in outcome.receipt.messages[4:]]
-    assert "cannot be matched" in reasons[0][0]
-    assert "before the birth" in " ".join(reasons[1])
+    # refused against the register: the partner learns nothing of it (issue 13)
+    assert reasons[0] == reasons[1] == (NOT_MATCHED,)
     assert "unknown message type" in reasons[2][0]
     assert "township→province" in reasons[3][0]
     kinds = [f[0] for f in facts(storage)]
@@ -221,6 +222,9 @@ def test_events_become_facts_and_bad_ones_are_quarantined(
         quarantined = reader.list_quarantine()
         assert len(quarantined) == 4
         assert all(q.row.file.startswith("exchange:") and q.row.problems for q in quarantined)
+        details = " ".join(str(p) for q in quarantined for p in q.row.problems)
+        assert "no person with this ID number" in details
+        assert "before the birth" in details
         mover = reader.person_as_of("M", dt.date(2026, 4, 1))
         assert (mover.hukou_division, mover.death_date) == ("371502115201", None)
         # the first change is preceded by the hukou held from birth (R0.5)

@@ -15,6 +15,7 @@ import pytest
 from famplan_core.exchange.inbound import verification_answer
 from famplan_core.exchange.messages import (
     MESSAGE_TYPES,
+    PROGRAM_CHILD_FIELDS,
     PROGRAMS_NEEDING_DEATHS,
     FieldRule,
     MessageField,
@@ -29,6 +30,9 @@ from famplan_core.model.sensitivity import Sensitivity, sensitivity_of
 from famplan_core.storage import SqlStorage
 from famplan_core.synthetic import gb11643_check
 from famplan_core.testing import PERSON_COLUMNS, person_row
+
+_CHILD_BODY = "371502" + "19900101" + "024"
+CHILD = _CHILD_BODY + gb11643_check(_CHILD_BODY)
 
 
 def test_every_field_takes_the_sensitivity_of_its_model_field() -> None:
@@ -112,10 +116,8 @@ def test_minimise_keeps_only_the_declared_fields() -> None:
     )
 
 
-@pytest.mark.parametrize("program", ["rural_reward", "special_assistance"])
-def test_a_child_death_is_answered_only_to_a_program_that_needs_it(
-    tmp_path: Path, program: str
-) -> None:
+@pytest.mark.parametrize("program", sorted(PROGRAM_CHILD_FIELDS))
+def test_a_verified_child_carries_only_what_the_program_needs(tmp_path: Path, program: str) -> None:
     body = "371502" + "19600315" + "011"
     parent = body + gb11643_check(body)
     storage = SqlStorage(f"sqlite:///{tmp_path / 'x.db'}", migrate=True)
@@ -125,8 +127,14 @@ def test_a_child_death_is_answered_only_to_a_program_that_needs_it(
                 "persons",
                 PERSON_COLUMNS,
                 [
-                    person_row("P1", citizen_id=parent, birth_date="1960-03-15"),
-                    person_row("C1", sex="2", birth_date="1990-01-01", death_date="2020-01-01"),
+                    person_row("P1", citizen_id=parent, name="王建国", birth_date="1960-03-15"),
+                    person_row(
+                        "C1",
+                        citizen_id=CHILD,
+                        sex="2",
+                        birth_date="1990-01-01",
+                        death_date="2020-01-01",
+                    ),
                     person_row("S1", sex="1", birth_date="1992-01-01"),
                 ],
             )
@@ -135,6 +143,14 @@ def test_a_child_death_is_answered_only_to_a_program_that_needs_it(
                 ("parent_id", "child_id", "kind", "since"),
                 [("P1", "C1", "birth", ""), ("P1", "S1", "step", "2000-01-01")],
             )
+            uow.upsert_rows(
+                "hukou_changes",
+                ("person_id", "date", "hukou_division", "hukou_type"),
+                [
+                    ("P1", "1960-03-15", "371502110001", "rural"),
+                    ("P1", "2026-03-15", "371502115201", "rural"),
+                ],
+            )
         with storage.reader() as reader:
             answer = verification_answer(
                 reader.connection,
@@ -142,11 +158,12 @@ def test_a_child_death_is_answered_only_to_a_program_that_needs_it(
                 request_id="371502115.abc",
                 request={
                     "citizen_id": parent,
-                    "name": "x",
+                    "name": "王建国",
                     "birth_date": "1960-03-15",
                     "program": program,
                     "asked_on": "2026-04-10",
                 },
+                requester="371502115",
             )
     finally:
         storage.close()
@@ -154,4 +171,5 @@ def test_a_child_death_is_answered_only_to_a_program_that_needs_it(
     assert kinds == ["verification_reply", "verified_child"]  # the step child never counts (R0.4)
     child = answer[1][1]
     assert ("death_date" in child) is (program in PROGRAMS_NEEDING_DEATHS)
+    assert ("citizen_id" in child) is (program == "childcare_subsidy")
     assert set(child) <= set(MESSAGE_TYPES["verified_child"].field_names)
