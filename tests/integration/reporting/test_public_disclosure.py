@@ -1,20 +1,21 @@
 """No combination of a month's public outputs tells a hidden category or a child (issue 13).
 
 The public outputs of a month are everything a careful newspaper reader can put side by
-side: the notices of the month at every level (township, each village, a group of each
-village), as stored and as written by the notice renderers (CSV, the HTML board, the
-township website), and the public report (every public table, township and each village as
-scope, for the month and for its year) as written by every report renderer.
+side: the notices of the month (new beneficiaries and hardship grants) at every level
+(township, each village, a group of each village), as stored and as written by the notice
+renderers (CSV, the HTML board, the township website), and the public report (every public
+table, township and each village as scope, for the month and for its year) as written by
+every report renderer.
 
-The test builds two worlds that differ only in what must stay hidden, and asks for the
-same public outputs of both:
+Beside the real world the test builds two others that differ from it only in what must
+stay hidden, and asks each for the same public outputs, made the same way:
 
 * one special assistance beneficiary's category (死亡, the child died; 伤残, disabled) is
   the other one, in every month run, with the amount of that category's standard;
-* the children under 14 carry each other's names, ID numbers and person ids.
+* the children under 14 carry each other's names and ID numbers.
 
-When every output of the two worlds is the same, byte for byte, no reader, whatever they
-combine, can tell which world is the real one: the outputs say nothing about that
+When every output of the other world is the real one's, byte for byte, no reader, whatever
+they combine, can tell which world is the real one: the outputs say nothing about that
 beneficiary's category, nor about which child is which. On top of that, no name, ID
 number, person id or birth date of a child under 14 appears in any output.
 
@@ -44,6 +45,7 @@ from hypothesis import strategies as st
 
 from famplan_core.config import CONFIG_FILE, load_config, render_config
 from famplan_core.demo import DEMO_DIVISION, build_demo
+from famplan_core.notices.model import SUBJECTS
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.privacy import find_citizen_ids, find_values
 from famplan_core.reporting import SUPPRESSED
@@ -162,6 +164,24 @@ def rotate_children(township: Township, on: dt.date) -> None:
             )
 
 
+def grant_to_a_family(township: Township, month: str, at: dt.datetime) -> None:
+    """A hardship grant of the month to the household of a special assistance beneficiary."""
+    p = REGISTER_TABLES["persons"].c
+    person = beneficiaries(township, month)[0][0]
+    with _connection(township) as connection:
+        household = connection.execute(
+            sa.select(p.household_id).where(p.person_id == person, p.superseded_at.is_(None))
+        ).scalar_one()
+    township.benefits.grant(
+        str(household),
+        amount="800.00",
+        approved_on=dt.date.fromisoformat(f"{month}-05"),
+        reason="因病致困",
+        actor="t",
+        recorded_at=at,
+    )
+
+
 def _zip_text(data: bytes) -> str:
     """The parts of a workbook, leaving out the file properties (they hold the write time)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -183,15 +203,26 @@ def public_outputs(township: Township, month: str, out: Path, clock: Clock) -> d
     township.benefits.roll(before, actor="t", recorded_at=clock())
     service = township.notices
     posted = dt.date.fromisoformat(f"{month}-02")
-    notices = [
-        *service.draft(month, level="township", actor="t", recorded_at=clock()),
-        *service.draft(month, level="village", actor="t", recorded_at=clock()),
-    ]
+    notices = []
+    for subject in SUBJECTS:
+        notices += [
+            *service.draft(
+                month, level="township", subject=subject, actor="t", recorded_at=clock()
+            ),
+            *service.draft(month, level="village", subject=subject, actor="t", recorded_at=clock()),
+        ]
     villages = sorted({n.scope for n in notices if n.level == "village"})
-    for village in villages:
+    for subject, village in itertools.product(SUBJECTS, villages):
         notices += service.draft(
-            month, level="group", scope=village, place=GROUP, actor="t", recorded_at=clock()
+            month,
+            level="group",
+            scope=village,
+            place=GROUP,
+            subject=subject,
+            actor="t",
+            recorded_at=clock(),
         )
+    assert {n.subject for n in notices} == set(SUBJECTS), "a subject has no notice"
     outputs: dict[str, str] = {}
     formats = [f for f in NOTICE_FORMATS if f in service.formats()]
     for notice in notices:
@@ -335,7 +366,9 @@ def _demo(folder: Path) -> Township:
         return {"figures": ()}
 
     build_demo(folder, actor="t", recorded_at=clock(), persons=3000, run_month=run_only)
-    return Township(load_config(folder / CONFIG_FILE))
+    township = Township(load_config(folder / CONFIG_FILE))
+    grant_to_a_family(township, "2026-11", clock())
+    return township
 
 
 def _alone_in_its_village(candidates: list[tuple[str, str, str]]) -> str:
@@ -388,6 +421,7 @@ def _deployment(folder: Path, spec: SyntheticSpec, start: dt.datetime) -> Townsh
     township.import_register(folder / "register", actor="t", today=spec.as_of, recorded_at=clock())
     for month in _months(spec.as_of):
         township.benefits.run(month, actor="t", recorded_at=clock())
+    grant_to_a_family(township, _months(spec.as_of)[1], clock())
     return township
 
 
