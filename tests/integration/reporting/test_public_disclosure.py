@@ -197,7 +197,8 @@ def public_outputs(township: Township, month: str, out: Path, clock: Clock) -> d
 
     Drafts, posts and renders the month's notices, rolls the month, then runs the public
     report (township and every village, the month and its year) and writes it: the
-    township's of the month with every renderer, the others as JSON.
+    township's of the month with every renderer (and in English as JSON), the others as
+    JSON.
     """
     before = _months(dt.date.fromisoformat(f"{month}-01"))[0]
     township.benefits.roll(before, actor="t", recorded_at=clock())
@@ -247,6 +248,8 @@ def public_outputs(township: Township, month: str, out: Path, clock: Clock) -> d
             data = township.render_report(report, fmt)
             text = _zip_text(data) if data[:2] == b"PK" else data.decode("utf-8-sig")
             outputs[f"report {period} {scope} {fmt}"] = text
+    english = township.report("all", period=month, public=True, lang="en")
+    outputs[f"report {month} en json"] = township.render_report(english, "json", lang="en").decode()
     return outputs
 
 
