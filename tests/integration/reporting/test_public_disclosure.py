@@ -382,6 +382,7 @@ def _alone_in_its_village(candidates: list[tuple[str, str, str]]) -> str:
     return next(p for p, _c, v in candidates if len(by_village[v]) == 1)
 
 
+@pytest.mark.slow
 def test_the_demos_public_outputs_tell_no_category_and_no_child(tmp_path: Path) -> None:
     outputs = check_worlds(_demo, tmp_path, "2026-11", _alone_in_its_village, DEMO_START)
     assert any(name.startswith("notice html") for name in outputs)
