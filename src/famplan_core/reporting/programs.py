@@ -8,7 +8,10 @@ They are taken from what the benefit runs stored, never entered again: the entit
   month of the period (a person counts once per program, under the category and the
   village of their last entitled month in the period), their entitled person-months, the
   amount due by the entitlements, and the amount put on the period's rolls (regular and
-  arrears lines of the rolls of its months).
+  arrears lines of the rolls of its months). Its public version has no category
+  breakdown (one total row per program and village) and withholds every amount of a program
+  with categories: a special assistance category (the child died, or is disabled) must not
+  be told by a row that exists or not, nor by an amount paid at the category's standard.
 * `program_changes`: per program, the beneficiaries who started (entitled in a month, not
   in the month before) and who ended (the reverse), between consecutive months that were
   both run, with the reason read from the register: a birth, a move into or out of the
@@ -33,7 +36,7 @@ from famplan_core.reporting.shaping import (
     text,
     withhold,
 )
-from famplan_core.reporting.table import Cell, Column, ReportTable
+from famplan_core.reporting.table import SUPPRESSED, Cell, Column, ReportTable
 
 __all__ = [
     "PROGRAM_BENEFICIARIES",
@@ -115,6 +118,52 @@ def _beneficiary_rows(ctx: ReportContext) -> list[tuple[Any, ...]]:
     )
 
 
+_PUBLIC_NOTE = (
+    "公开版不按类别分列，有类别的项目（如计划生育家庭特别扶助）不公布金额（*）：类别（子女死亡或"
+    "伤残）属敏感个人信息，某村有某一类别的行，或按类别标准发放的金额，与公示名单对照即可推知。",
+    "The public version does not break programs down by category, and shows no amounts (*) "
+    "for a program with categories (special assistance): a category (the child died, or is "
+    "disabled) is sensitive, and a category's row in a village, or an amount paid at a "
+    "category's standard, would tell it beside the public notices.",
+)
+"""The note of the public version, in Chinese and English."""
+
+
+def _categorised(
+    ctx: ReportContext, finest: dict[tuple[str, str, str], tuple[int, int, int, int]]
+) -> frozenset[str]:
+    """The programs with categories: registered with some, or holding a categorised row."""
+    named = {code.split(".", 1)[0] for code in ctx.labels if "." in code}
+    return frozenset(named | {program for program, category, _ in finest if category})
+
+
+def _without_categories(
+    finest: dict[tuple[str, str, str], tuple[int, int, int, int]],
+) -> dict[tuple[str, str, str], tuple[int, int, int, int]]:
+    """The figures with the category dimension collapsed (the public version)."""
+    out: dict[tuple[str, str, str], tuple[int, int, int, int]] = {}
+    for (program, _category, leaf), figures in finest.items():
+        old = out.get((program, "", leaf), (0, 0, 0, 0))
+        out[(program, "", leaf)] = (
+            old[0] + figures[0],
+            old[1] + figures[1],
+            old[2] + figures[2],
+            old[3] + figures[3],
+        )
+    return out
+
+
+def _amount(
+    values: dict[tuple[Hashable, ...], int],
+    key: tuple[Hashable, ...],
+    withheld: frozenset[Hashable],
+    *,
+    hidden: bool,
+) -> Cell:
+    """An amount cell: withheld with its count, or always when its program's are hidden."""
+    return SUPPRESSED if hidden else cell(Money(values.get(key, 0)), key, withheld)
+
+
 def program_beneficiaries_table(ctx: ReportContext) -> ReportTable:
     """享受人数和金额: beneficiaries and amounts by program, category and village."""
     lang = ctx.lang
@@ -132,6 +181,9 @@ def program_beneficiaries_table(ctx: ReportContext) -> ReportTable:
             old[2] + int(due),
             old[3] + int(paid),
         )
+    categorised = _categorised(ctx, finest)
+    if ctx.public:
+        finest = _without_categories(finest)
     tree = ctx.tree(k[2] for k in finest)
     programs = sorted({k[0] for k in finest})
     rows: list[tuple[Cell, ...]] = []
@@ -160,6 +212,7 @@ def program_beneficiaries_table(ctx: ReportContext) -> ReportTable:
             tree=tree,
         )
         all_withheld.extend(withheld)
+        hide_amounts = ctx.public and program in categorised
         name = ctx.label(program, lang)
         for category in members:
             label = (
@@ -178,11 +231,11 @@ def program_beneficiaries_table(ctx: ReportContext) -> ReportTable:
                         *division_cells(tree, code, lang),
                         cell(values["people"].get(cube_key, 0), cube_key, withheld),
                         cell(values["months"].get(cube_key, 0), cube_key, withheld),
-                        cell(Money(values["due"].get(cube_key, 0)), cube_key, withheld),
-                        cell(Money(values["paid"].get(cube_key, 0)), cube_key, withheld),
+                        _amount(values["due"], cube_key, withheld, hidden=hide_amounts),
+                        _amount(values["paid"], cube_key, withheld, hidden=hide_amounts),
                     )
                 )
-    notes = (
+    notes: tuple[str, ...] = (
         PROGRAM_BENEFICIARIES.describe(lang),
         _w(
             "取自已存的待遇资格与发放花名册，不另行录入；一人在一个项目中只计一次，按统计期内最后一个"
@@ -194,11 +247,14 @@ def program_beneficiaries_table(ctx: ReportContext) -> ReportTable:
             lang,
         ),
     )
+    if ctx.public:
+        notes = (*notes, _w(*_PUBLIC_NOTE, lang))
     return ReportTable(
         code=PROGRAM_BENEFICIARIES.code,
-        title_zh=f"各项目享受人数和金额（按类别、村）{ctx.period.label('zh')}",
-        title_en=f"Beneficiaries and amounts by program, category and village, "
-        f"{ctx.period.label('en')}",
+        title_zh=f"各项目享受人数和金额（按{'' if ctx.public else '类别、'}村）"
+        f"{ctx.period.label('zh')}",
+        title_en=f"Beneficiaries and amounts by program, {'' if ctx.public else 'category and '}"
+        f"village, {ctx.period.label('en')}",
         columns=(
             Column(key="program", label_zh="项目", label_en="Program"),
             Column(key="category", label_zh="类别", label_en="Category"),

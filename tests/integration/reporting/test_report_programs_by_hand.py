@@ -331,3 +331,31 @@ def test_public_report_withholds_villages_and_leaves_out_internal(storage: SqlSt
         assert r["beneficiaries"] is SUPPRESSED
         assert r["amount_due"] is SUPPRESSED
     assert rows[("rural_reward", "合计", TOWNSHIP)]["beneficiaries"] == 6
+
+
+def test_public_table_tells_no_category_by_row_or_amount(storage: SqlStorage) -> None:
+    # S1, the one special assistance beneficiary, is in V2 under "death" in November: the
+    # office's table has a death row for V2 and none for disability, which told it
+    labels = {
+        "special_assistance": ("计划生育家庭特别扶助", "Special assistance"),
+        "special_assistance.death": ("死亡", "death"),
+        "special_assistance.disability": ("伤残", "disability"),
+    }
+    inside = keyed(
+        table(storage, "program_beneficiaries", labels=labels), "program", "category", "division"
+    )
+    assert ("计划生育家庭特别扶助", "死亡", V2) in inside
+    public = table(storage, "program_beneficiaries", labels=labels, public=True)
+    rows = keyed(public, "program", "category", "division")
+    assert {category for _program, category, _division in rows} == {"合计"}
+    special = {k: r for k, r in rows.items() if k[0] == "计划生育家庭特别扶助"}
+    assert set(special) == {
+        ("计划生育家庭特别扶助", "合计", TOWNSHIP),
+        ("计划生育家庭特别扶助", "合计", V2),
+    }
+    for r in special.values():
+        assert r["amount_due"] is SUPPRESSED  # 340 yuan is the death standard
+        assert r["amount_rolled"] is SUPPRESSED
+    assert special[("计划生育家庭特别扶助", "合计", TOWNSHIP)]["beneficiaries"] == 1
+    assert rows[("rural_reward", "合计", TOWNSHIP)]["amount_due"] == Money(80000)
+    assert "各项目享受人数和金额（按村）" in public.title_zh

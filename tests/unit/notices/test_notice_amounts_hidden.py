@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from famplan_core.model.money import Money
 from famplan_core.notices import (
@@ -171,3 +174,70 @@ def test_hardship_grants_keep_their_amounts(service: NoticeService) -> None:
     assert notice.rows[0].amount == Money(50000)
     assert notice.shown_total == Money(50000)
     assert "500.00" in famplan_notice_html.board_html(notice)
+
+
+CATEGORIES = ("death", "disability")
+_PROGRAMS = ("special_assistance", "rural_reward", "only_child_reward", "childcare_subsidy")
+
+
+@st.composite
+def subjects(draw: st.DrawFn) -> list[NoticeSubject]:
+    """A random month's new beneficiaries of two villages, with random categories."""
+    found = []
+    for n in range(draw(st.integers(min_value=1, max_value=8))):
+        program = draw(st.sampled_from(_PROGRAMS))
+        born = draw(st.dates(min_value=dt.date(1940, 1, 1), max_value=dt.date(2026, 10, 1)))
+        found.append(
+            subject(
+                f"P{n:03d}",
+                program,
+                draw(st.integers(min_value=1, max_value=100_000)),
+                category=draw(st.sampled_from(CATEGORIES))
+                if program == "special_assistance"
+                else None,
+                birth_date=born,
+                village=draw(st.sampled_from([VILLAGE, "371502110202"])),
+            )
+        )
+    return found
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    found=subjects(),
+    flips=st.sets(st.integers(min_value=0, max_value=7)),
+    fen=st.integers(1, 99_999),
+)
+def test_a_notice_is_the_same_whatever_the_categories(
+    service: NoticeService, found: list[NoticeSubject], flips: set[int], fen: int
+) -> None:
+    """Another world where some special assistance lines have the other category, and
+    another amount, prints the same notice at every level, in every format."""
+    other = [
+        attrs.evolve(
+            s,
+            category=CATEGORIES[1 - CATEGORIES.index(str(s.category))],
+            amount=Money(fen),
+        )
+        if s.category is not None and n in flips
+        else s
+        for n, s in enumerate(found)
+    ]
+    for level, scope in (("township", "371502110000"), ("village", VILLAGE)):
+        real, flipped = (
+            service._content(
+                notice_id=1,
+                subjects=service._ordered(list(items)),
+                numbers=range(1, len(items) + 1),
+                subject="new_beneficiaries",
+                month=NOV,
+                level=level,  # type: ignore[arg-type]
+                scope=scope,
+                place="",
+                state="posted",
+                on=ON,
+                window=(ON, dt.date(2026, 11, 8)),
+            )
+            for items in (found, other)
+        )
+        assert published_texts(real) == published_texts(flipped)
