@@ -45,6 +45,7 @@ from hypothesis import strategies as st
 
 from famplan_core.config import CONFIG_FILE, load_config, render_config
 from famplan_core.demo import DEMO_DIVISION, build_demo
+from famplan_core.model.dates import record_day
 from famplan_core.notices.model import SUBJECTS
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.privacy import find_citizen_ids, find_values
@@ -71,6 +72,12 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self._start + dt.timedelta(minutes=next(self._ticks))
+
+    def peek(self) -> dt.datetime:
+        """The next record time, without taking it."""
+        upcoming = next(self._ticks)
+        self._ticks = itertools.count(upcoming)
+        return self._start + dt.timedelta(minutes=upcoming)
 
 
 def _months(as_of: dt.date) -> tuple[str, str]:
@@ -203,7 +210,7 @@ def public_outputs(township: Township, month: str, out: Path, clock: Clock) -> d
     before = _months(dt.date.fromisoformat(f"{month}-01"))[0]
     township.benefits.roll(before, actor="t", recorded_at=clock())
     service = township.notices
-    posted = dt.date.fromisoformat(f"{month}-02")
+    posted = record_day(clock.peek())  # a notice is posted on the day it goes up
     notices = []
     for subject in SUBJECTS:
         notices += [
