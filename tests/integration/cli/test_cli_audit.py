@@ -149,3 +149,27 @@ def test_an_existing_register_gets_a_key_from_its_next_entry(tmp_path: Path) -> 
     _write(town, 1, Clock(dt.datetime(2026, 2, 1)))
     report = famplan_json("audit", "verify", cwd=town)
     assert (report["checked"], report["keyed"]) == (3, 1)
+
+
+def test_the_demo_rolls_and_notices_anchor_the_audit(tmp_path: Path) -> None:
+    """Deleting the newest entries of a real deployment is found through its roll."""
+    demo = famplan_json("demo", "demo", "--persons", "100", cwd=tmp_path)
+    folder = tmp_path / "demo"
+    month = demo["months"][-1]
+    roll = famplan_json("benefits", "roll", "--month", month, cwd=folder)
+    anchor = f"{roll['audit']['entry']}:{roll['audit']['hash']}"
+    report = famplan_json("audit", "verify", "--anchor", anchor, cwd=folder)
+    assert report["ok"] is True
+    assert report["anchors"] >= 3  # two rolls, the notices, and the one given
+    written = famplan_json(
+        "report", "population", "--period", month[:4], "--out", "r.csv", cwd=folder
+    )
+    state = written["register_state"]
+    anchor = f"{state['audit_id']}:{state['audit_hash']}"
+    assert famplan_json("audit", "verify", "--anchor", anchor, cwd=folder)["ok"] is True
+    _tamper(folder, f"DELETE FROM audit WHERE id >= {roll['audit']['entry']}")
+    done = run_famplan("audit", "verify", "--json", cwd=folder)
+    assert done.returncode == 1
+    problem = json.loads(done.stdout)["problem"]
+    assert problem["entry"] == roll["audit"]["entry"]
+    assert f"payment roll {roll['roll_id']} ({month})" in problem["message"]
