@@ -59,9 +59,14 @@ class Township:
     def storage(self) -> Storage:
         """The register's storage, from ``[storage]`` in `famplan.toml`.
 
+        The sql storage seals its audit with the key named by ``[audit] key_file``; the key
+        file is made (0600) when it is missing and the audit holds no keyed entry yet, with a
+        warning when the register already has entries.
+
         Raises:
             PluginNotFoundError: no storage plugin has the configured name.
             StorageError: the database cannot be opened or its schema is not current.
+            ConfigurationError: the audit is keyed and its key file is missing.
         """
         backend = self.plugins.pick(
             self.plugins.storage_backends(), self.config.storage.backend, "storage backend"
@@ -73,6 +78,15 @@ class Township:
             key_file = self.config.audit_key_path()
             try:
                 made = opener(key_file)
+            except OSError as exc:  # e.g. a read-only folder: the audit stays unkeyed
+                made = False
+                warnings.warn(
+                    FamplanWarning(
+                        f"cannot read or make the audit key {key_file} ({exc}): audit entries "
+                        "are not keyed"
+                    ),
+                    stacklevel=2,
+                )
             except BaseException:
                 storage.close()
                 raise
