@@ -14,6 +14,9 @@ window_days = 7
 complaint_phone = "0635-1234567"
 complaint_box = "镇政府一楼大厅意见箱"
 
+[audit]
+key_file = "famplan-audit.key"  # the audit key; relative paths are beside famplan.toml
+
 [plugins.report-markdown]   # one table per plugin: `enabled` and the plugin's own settings
 enabled = true
 ```
@@ -35,6 +38,7 @@ from famplan_core.model.identity import DivisionCode
 __all__ = [
     "CONFIG_FILE",
     "CONFIG_VARIABLE",
+    "AuditSettings",
     "Config",
     "NoticeSettings",
     "StorageSettings",
@@ -47,6 +51,7 @@ __all__ = [
 CONFIG_FILE = "famplan.toml"
 CONFIG_VARIABLE = "FAMPLAN_CONFIG"
 DEFAULT_SQLITE_URL = "sqlite:///famplan.db"
+DEFAULT_AUDIT_KEY_FILE = "famplan-audit.key"
 
 
 @attrs.frozen(kw_only=True)
@@ -92,6 +97,19 @@ class NoticeSettings:
 
 
 @attrs.frozen(kw_only=True)
+class AuditSettings:
+    """How the audit (审计) is sealed.
+
+    Attributes:
+        key_file: the audit key file (an HMAC secret that seals every audit entry); a
+            relative path is beside `famplan.toml`. Keep it out of the database's backups
+            and back it up on its own.
+    """
+
+    key_file: str = DEFAULT_AUDIT_KEY_FILE
+
+
+@attrs.frozen(kw_only=True)
 class Config:
     """A deployment's configuration.
 
@@ -99,6 +117,7 @@ class Config:
         township: the township served.
         storage: where the register is stored.
         notices: how public notices are posted.
+        audit: how the audit is sealed (where its key is).
         plugins: each plugin's ``[plugins.<name>]`` table.
         path: the `famplan.toml` it was read from (None when built in code).
     """
@@ -106,6 +125,7 @@ class Config:
     township: TownshipSettings
     storage: StorageSettings = attrs.Factory(StorageSettings)
     notices: NoticeSettings = attrs.Factory(NoticeSettings)
+    audit: AuditSettings = attrs.Factory(AuditSettings)
     plugins: dict[str, dict[str, Any]] = attrs.Factory(dict)
     path: Path | None = None
 
@@ -121,6 +141,10 @@ class Config:
     def plugin_enabled(self, name: str) -> bool:
         """Whether an installed plugin is enabled (it is unless ``enabled = false``)."""
         return bool(self.plugins.get(name, {}).get("enabled", True))
+
+    def audit_key_path(self) -> Path:
+        """The audit key file, a relative path made absolute beside `famplan.toml`."""
+        return (self.folder / Path(self.audit.key_file).expanduser()).resolve()
 
     def storage_url(self) -> str:
         """The storage URL, with a relative SQLite path made absolute beside `famplan.toml`."""

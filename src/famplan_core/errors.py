@@ -18,7 +18,8 @@ FamplanError
 ├── DomainError (ValueError)                an operation the register's rules forbid
 ├── StorageError (RuntimeError)             the database
 │   ├── RecordNotFoundError (LookupError)
-│   └── ConcurrencyError                    a concurrent change won; retry
+│   ├── ConcurrencyError                    a concurrent change won; retry
+│   └── AuditChainError                     the audit was tampered with; names the entry
 └── ExchangeError (ValueError)              register files and exchange batches
     └── MalformedFileError                  a file that cannot be read as its format
 
@@ -37,6 +38,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 __all__ = [
+    "AuditChainError",
     "ConcurrencyError",
     "ConfigurationError",
     "DomainError",
@@ -164,6 +166,27 @@ class RecordNotFoundError(StorageError, LookupError):
 
 class ConcurrencyError(StorageError):
     """Another unit of work changed the same records first; retry the operation."""
+
+
+class AuditChainError(StorageError):
+    """The audit's chain is broken: an entry was changed, removed or inserted, or a roll or
+    notice no longer finds the audit entry that made it. Nothing is written over it until an
+    officer accepts the break (``famplan audit accept-break``, itself audited).
+
+    Args:
+        problem: the first bad entry and what is wrong with it (it has ``entry`` and
+            ``message`` attributes).
+    """
+
+    def __init__(self, problem: object) -> None:
+        self.problem = problem
+        entry = getattr(problem, "entry", "?")
+        message = getattr(problem, "message", str(problem))
+        super().__init__(
+            f"the audit's hash chain is broken at entry {entry}: {message}. Nothing was "
+            "written. See `famplan audit verify`; to go on writing, an officer accepts the "
+            "break with `famplan audit accept-break --reason TEXT` (recorded in the audit)"
+        )
 
 
 class ExchangeError(FamplanError, ValueError):

@@ -289,7 +289,8 @@ class AuditEntry:
         recorded_at: when (UTC).
         operation: what, e.g. ``import``.
         summary: details and counts of what changed (JSON-able).
-        hash: SHA-256 chaining this entry to the previous one.
+        hash: the seal chaining this entry to the previous one: HMAC-SHA256 with the
+            deployment's audit key, or SHA-256 for entries written before it had one.
     """
 
     id: int

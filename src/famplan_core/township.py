@@ -11,13 +11,19 @@ import contextlib
 import datetime as dt
 import functools
 import io
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from famplan_core.benefits import BenefitService
 from famplan_core.config import Config, find_config, load_config
-from famplan_core.errors import ConfigurationError, StorageError, ValidationError
+from famplan_core.errors import (
+    ConfigurationError,
+    FamplanWarning,
+    StorageError,
+    ValidationError,
+)
 from famplan_core.exchange.importer import ImportSummary, import_register
 from famplan_core.exchange.reader import write_register
 from famplan_core.exchange.service import ExchangeService
@@ -25,6 +31,8 @@ from famplan_core.notices import NoticeService
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.ports import HistoryEntry, PersonAsOf, QuarantineEntry, Storage
 from famplan_core.reporting.runs import Report
+from famplan_core.storage.audit import AuditReport
+from famplan_core.storage.sql import SqlStorage
 from famplan_core.storage.tables import RECORD_KINDS
 
 __all__ = ["Township", "open_township"]
@@ -51,15 +59,47 @@ class Township:
     def storage(self) -> Storage:
         """The register's storage, from ``[storage]`` in `famplan.toml`.
 
+        The sql storage seals its audit with the key named by ``[audit] key_file``; the key
+        file is made (0600) when it is missing and the audit holds no keyed entry yet, with a
+        warning when the register already has entries.
+
         Raises:
             PluginNotFoundError: no storage plugin has the configured name.
             StorageError: the database cannot be opened or its schema is not current.
+            ConfigurationError: the audit is keyed and its key file is missing.
         """
         backend = self.plugins.pick(
             self.plugins.storage_backends(), self.config.storage.backend, "storage backend"
         )
         with _database_errors(self.config.storage_url()):
             storage: Storage = backend(self.config.storage_url())
+        opener = getattr(storage, "open_audit_key", None)
+        if opener is not None:  # the sql storage seals its audit with the deployment's key
+            key_file = self.config.audit_key_path()
+            try:
+                made = opener(key_file)
+            except OSError as exc:  # e.g. a read-only folder: the audit stays unkeyed
+                made = False
+                warnings.warn(
+                    FamplanWarning(
+                        f"cannot read or make the audit key {key_file} ({exc}): audit entries "
+                        "are not keyed"
+                    ),
+                    stacklevel=2,
+                )
+            except BaseException:
+                storage.close()
+                raise
+            key = getattr(storage, "audit_key", None)
+            if made and key is not None and key.keyed_from > 1:
+                # an existing register: its entries so far stay plain
+                warnings.warn(
+                    FamplanWarning(
+                        f"made the audit key {key_file}: audit entries are keyed from entry "
+                        f"{key.keyed_from} on. Back the key up apart from the database"
+                    ),
+                    stacklevel=2,
+                )
         return storage
 
     @functools.cached_property
@@ -248,6 +288,51 @@ class Township:
             actor=actor, recorded_at=recorded_at, operation="quarantine-discard"
         ) as uow:
             return uow.discard_quarantine(ids)
+
+    def verify_audit(self, anchors: Sequence[tuple[int, str]] = ()) -> AuditReport:
+        """Check the whole audit: its keyed chain, and the entry each roll and notice recorded.
+
+        Args:
+            anchors: further ``(entry id, hash)`` pairs the audit must still hold, e.g. the
+                register state written in a report's metadata or a roll's footer.
+
+        Returns:
+            What was found: ``ok``, the entries checked, and the first bad entry when the
+            chain is broken (it does not raise for a broken chain).
+
+        Raises:
+            ConfigurationError: the audit is keyed and its key file is missing.
+            StorageError: the storage backend cannot verify its audit in detail.
+        """
+        return self._sql_storage("verify its audit").audit_report(anchors)
+
+    def accept_audit_break(
+        self, *, actor: str, recorded_at: dt.datetime, reason: str
+    ) -> AuditReport:
+        """Accept a broken audit so that the office can go on writing (audited).
+
+        Writes one audit entry recording the first bad entry, the broken anchors, what is
+        wrong and the reason. Later verifications report the break as accepted.
+
+        Returns:
+            The verification that found the break.
+
+        Raises:
+            ValidationError: the reason is empty.
+            StorageError: the audit is intact: nothing to accept.
+        """
+        return self._sql_storage("accept an audit break").accept_audit_break(
+            actor=actor, recorded_at=recorded_at, reason=reason
+        )
+
+    def _sql_storage(self, what: str) -> SqlStorage:
+        storage = self.storage
+        if not isinstance(storage, SqlStorage):
+            raise StorageError(
+                f"the storage backend {self.config.storage.backend!r} cannot {what}: only "
+                "the sql storage keeps a keyed audit"
+            )
+        return storage
 
     def person(
         self, person_id: str, *, as_of: dt.date, known_at: dt.datetime | None = None

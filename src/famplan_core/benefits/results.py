@@ -232,6 +232,10 @@ class PaymentRoll:
         lines: the lines, by program, kind, month and person.
         totals: per program, the count and the sum of its lines.
         warnings: e.g. that the register changed after the run it pays.
+        audit_entry: the audit entry of the unit of work that made it.
+        audit_hash: that entry's hash as the roll recorded it (None for a roll made before
+            rolls recorded it): ``famplan audit verify --anchor ENTRY:HASH`` checks that the
+            audit still holds it.
     """
 
     month: dt.date
@@ -243,6 +247,8 @@ class PaymentRoll:
     lines: tuple[RollLine, ...]
     totals: tuple[ProgramTotal, ...]
     warnings: tuple[str, ...] = ()
+    audit_entry: int | None = None
+    audit_hash: str | None = None
 
     @property
     def total(self) -> Money:
@@ -266,6 +272,7 @@ class PaymentRoll:
             "total": str(self.total),
             "line_count": len(self.lines),
             "warnings": list(self.warnings),
+            "audit": {"entry": self.audit_entry, "hash": self.audit_hash},
         }
         if lines:
             document["lines"] = [line.as_dict() for line in self.lines]

@@ -839,6 +839,8 @@ class BenefitService:
             lines=lines,
             totals=totals,
             warnings=tuple(warnings),
+            audit_entry=int(row["uow_id"]),
+            audit_hash=row.get("audit_hash"),
         )
 
     # -- grants --------------------------------------------------------------------------

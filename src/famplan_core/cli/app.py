@@ -158,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         argv: the arguments (default: ``sys.argv[1:]``).
     """
     from famplan_core.cli import (  # noqa: F401  (each module registers its commands)
+        audit_commands,
         benefits_commands,
         commands,
         demo_command,

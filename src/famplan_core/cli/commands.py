@@ -72,7 +72,10 @@ def init(
     config = load_config(target)
     from famplan_core.township import Township
 
-    revision = Township(config).upgrade_database()
+    township = Township(config)
+    revision = township.upgrade_database()
+    key_file = config.audit_key_path()
+    township.storage.close()  # opening it makes the audit key (0600) unless there is one
     result = {
         "config": str(target.resolve()),
         "division": code.value,
@@ -80,12 +83,16 @@ def init(
         "storage": config.storage_url(),
         "plugins": sorted(installed),
         "schema_revision": revision,
+        "audit_key": str(key_file),
     }
     if as_json:
         echo_json(result)
         return
     ctx.console.print(f"Made {target} for {name.strip()} ({code.value}).")
     ctx.console.print(f"The register will be stored in {config.storage_url()}.")
+    ctx.console.print(
+        f"The audit key is {key_file}: back it up apart from the database, and keep it secret."
+    )
     ctx.console.print(f"Next: cd {directory} && famplan plugins")
 
 

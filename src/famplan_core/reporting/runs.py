@@ -62,10 +62,13 @@ class RegisterState:
     Attributes:
         audit_id: the newest unit of work included; None for an empty register.
         recorded_at: its record time (UTC, naive); what the report is computed "as known at".
+        audit_hash: that entry's hash: ``famplan audit verify --anchor ID:HASH`` checks that
+            the audit still holds it.
     """
 
     audit_id: int | None
     recorded_at: dt.datetime | None
+    audit_hash: str | None = None
 
     def describe(self, lang: str) -> str:
         """The state for a reader."""
@@ -101,14 +104,14 @@ def register_state(connection: sa.Connection, audit_id: int | None = None) -> Re
     """
     if audit_id is None:
         row = connection.exec_driver_sql(
-            "SELECT id, recorded_at FROM audit ORDER BY id DESC LIMIT 1"
+            "SELECT id, recorded_at, hash FROM audit ORDER BY id DESC LIMIT 1"
         ).first()
         if row is None:
             return RegisterState(audit_id=None, recorded_at=None)
     else:
         p = "?" if connection.dialect.name == "sqlite" else "%s"
         row = connection.exec_driver_sql(
-            f"SELECT id, recorded_at FROM audit WHERE id = {p}", (audit_id,)
+            f"SELECT id, recorded_at, hash FROM audit WHERE id = {p}", (audit_id,)
         ).first()
         if row is None:
             newest = connection.exec_driver_sql("SELECT MAX(id) FROM audit").scalar()
@@ -116,7 +119,9 @@ def register_state(connection: sa.Connection, audit_id: int | None = None) -> Re
                 f"register state {audit_id}: no such audit entry (the register has entries "
                 f"1 to {newest or 0}); use the number a report's notes give"
             )
-    return RegisterState(audit_id=int(row[0]), recorded_at=_timestamp(row[1]))
+    return RegisterState(
+        audit_id=int(row[0]), recorded_at=_timestamp(row[1]), audit_hash=str(row[2])
+    )
 
 
 def mask_citizen_ids(text: str) -> str:
@@ -231,6 +236,7 @@ class Report:
             "lang": self.lang,
             "register_state": {
                 "audit_id": self.state.audit_id,
+                "audit_hash": self.state.audit_hash,
                 "recorded_at": (
                     None
                     if self.state.recorded_at is None

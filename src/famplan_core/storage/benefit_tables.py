@@ -188,9 +188,13 @@ payment_rolls = sa.Table(
     sa.Column("recorded_at", sa.DateTime(), nullable=False),
     sa.Column("actor", sa.String(TEXT_ID), nullable=False),
     sa.Column("totals", sa.Text(), nullable=False),
+    sa.Column("audit_hash", _Digest, nullable=True),
     sa.UniqueConstraint("month"),
+    sa.Index("ix_payment_rolls_uow_id", "uow_id"),
 )
-"""One frozen payment roll per month; ``run_id`` is the run whose entitlements it took."""
+"""One frozen payment roll per month; ``run_id`` is the run whose entitlements it took.
+``audit_hash`` is the hash of the audit entry of the unit of work that made it (``uow_id``),
+written when that unit of work commits: an anchor that finds deleted audit entries."""
 
 payment_roll_lines = sa.Table(
     "payment_roll_lines",

@@ -62,13 +62,17 @@ notices = sa.Table(
     sa.Column("withdrawn_at", sa.DateTime(), nullable=True),
     sa.Column("withdrawn_by", sa.String(TEXT_ID), nullable=True),
     sa.Column("withdrawn_reason", sa.Text(), nullable=True),
+    sa.Column("audit_hash", _Digest, nullable=True),
     sa.CheckConstraint("state IN ('draft', 'posted', 'closed', 'withdrawn')", name="state"),
     sa.CheckConstraint("level IN ('township', 'village', 'group')", name="level"),
     sa.CheckConstraint("subject IN ('new_beneficiaries', 'hardship_grants')", name="subject"),
     sa.CheckConstraint("window_days > 0", name="window_days"),
     sa.Index("ix_notices_month", "month", "subject"),
+    sa.Index("ix_notices_uow_id", "uow_id"),
 )
-"""One notice: what is published, at which level and scope, for which window, in which state."""
+"""One notice: what is published, at which level and scope, for which window, in which state.
+``audit_hash`` is the hash of the audit entry of the unit of work that drafted it (``uow_id``),
+written when that unit of work commits: an anchor that finds deleted audit entries."""
 
 notice_lines = sa.Table(
     "notice_lines",

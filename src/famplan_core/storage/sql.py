@@ -27,6 +27,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -34,7 +35,9 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 
 from famplan_core.errors import (
+    AuditChainError,
     ConcurrencyError,
+    ConfigurationError,
     Problem,
     RecordNotFoundError,
     StorageError,
@@ -54,6 +57,25 @@ from famplan_core.ports import (
     SourceFile,
     UnionView,
     UpsertSummary,
+)
+from famplan_core.storage.audit import (
+    ACCEPT_BREAK,
+    ANCHORED_TABLES,
+    CHAIN_KEYED,
+    CHAIN_PLAIN,
+    GENESIS,
+    Anchor,
+    AuditKey,
+    AuditReport,
+    ChainProblem,
+    StoredEntry,
+    check_anchor,
+    check_link,
+    check_seal,
+    create_key_file,
+    entry_hash,
+    read_key_file,
+    verify_chain,
 )
 from famplan_core.storage.engine import BEGIN_MODE_OPTION, create_engine, is_sqlite
 from famplan_core.storage.tables import RECORD_KINDS, REGISTER_TABLES, RecordKind
@@ -75,7 +97,21 @@ FIRST_LOAD_ROWS = CHUNK_ROWS
 """An upsert into an empty table of at least this many rows rebuilds its indexes after."""
 
 _PG_WRITE_LOCK = 0x46414D50  # "FAMP": the advisory lock held by a writing unit of work
-_GENESIS = "0" * 64
+_ENTRY_COLUMNS = "id, actor, recorded_at, operation, summary, prev_hash, hash, chain"
+_UOW_TABLES = (
+    "facts",
+    "imports",
+    "quarantine",
+    "benefit_runs",
+    "hardship_grants",
+    "payment_rolls",
+    "notices",
+    "notice_publications",
+    "exchange_batches",
+    "exchange_messages",
+    "exchange_outbox",
+)
+"""Tables whose rows name the unit of work (audit entry) that wrote them (``uow_id``)."""
 
 
 def source_digest(sources: Iterable[SourceFile]) -> str:
@@ -578,6 +614,27 @@ class SqlReader:
         ]
 
 
+def _stored_entry(row: Sequence[Any]) -> StoredEntry:
+    return StoredEntry(
+        id=int(row[0]),
+        actor=str(row[1]),
+        recorded_at=_timestamp(row[2]),
+        operation=str(row[3]),
+        summary=str(row[4]),
+        prev_hash=str(row[5]),
+        hash=str(row[6]),
+        chain=int(row[7]),
+    )
+
+
+def _key_missing(entry: StoredEntry) -> ConfigurationError:
+    return ConfigurationError(
+        f"the audit is keyed (entry {entry.id} is sealed with the audit key), but the storage "
+        "was opened without the key: open it through the deployment (famplan.toml names the "
+        "key file) or pass audit_key= to SqlStorage"
+    )
+
+
 def _alive(birth: str, death: str, iso: str) -> bool:
     return birth <= iso and (death == "" or death > iso)
 
@@ -589,22 +646,6 @@ def _record_kind(kind: str) -> RecordKind:
         raise StorageError(
             f"unknown record kind {kind!r}; expected one of {', '.join(RECORD_KINDS)}"
         ) from None
-
-
-def _audit_hash(
-    prev_hash: str,
-    entry_id: int,
-    actor: str,
-    recorded_at: dt.datetime,
-    operation: str,
-    summary: str,
-) -> str:
-    canonical = json.dumps(
-        [prev_hash, entry_id, actor, recorded_at.isoformat(), operation, summary],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 _FACT_NAMES: dict[str, tuple[str, str | None]] = {
@@ -691,13 +732,21 @@ class SqlUnitOfWork(SqlReader):
     """
 
     def __init__(
-        self, storage: SqlStorage, *, actor: str, recorded_at: dt.datetime, operation: str
+        self,
+        storage: SqlStorage,
+        *,
+        actor: str,
+        recorded_at: dt.datetime,
+        operation: str,
+        over_break: bool = False,
     ) -> None:
         if not actor:
             raise StorageError("a unit of work needs an actor (who acts); got ''")
         self.actor = actor
         self.recorded_at = _utc(recorded_at)
         self.id = 0
+        self._over_break = over_break
+        self._head: StoredEntry | None = None
         self._storage = storage
         self._operation = operation
         self._details: dict[str, Any] = {}
@@ -720,21 +769,93 @@ class SqlUnitOfWork(SqlReader):
                 SqlReader.__init__(self, self._storage, conn)
                 if not self._sql.sqlite:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})")
-                last = conn.exec_driver_sql(
-                    "SELECT id, recorded_at FROM audit ORDER BY id DESC LIMIT 1"
-                ).first()
+                newest = [
+                    _stored_entry(r)
+                    for r in conn.exec_driver_sql(
+                        f"SELECT {_ENTRY_COLUMNS} FROM audit ORDER BY id DESC LIMIT 2"
+                    )
+                ]
+                if not self._over_break:
+                    self._check_head(newest)
             except BaseException:
                 stack.__exit__(None, None, None)
                 raise
-        if last is not None and _timestamp(last[1]) > self.recorded_at:
+        last = newest[0] if newest else None
+        if last is not None and last.recorded_at > self.recorded_at:
             stack.close()
             raise StorageError(
                 f"record time {self.recorded_at.isoformat()} is before that of the latest "
-                f"unit of work ({_timestamp(last[1]).isoformat()}, audit entry {last[0]}): "
+                f"unit of work ({last.recorded_at.isoformat()}, audit entry {last.id}): "
                 "the journal's record times never go back"
             )
-        self.id = (int(last[0]) if last is not None else 0) + 1
+        self._head = last
+        self.id = (last.id if last is not None else 0) + 1
         return self
+
+    def _check_head(self, newest: Sequence[StoredEntry]) -> None:
+        """Refuse to chain onto a broken audit: O(1), the newest two entries and anchors.
+
+        Checks that the newest entry follows the one before it with no gap, that both still
+        match their hash (MAC), and that the newest payment roll and notice still find the
+        audit entry that made them. A full check is `SqlStorage.verify_audit`.
+        """
+        key = self._storage.audit_key
+        head = newest[0] if newest else None
+        problem: ChainProblem | None = None
+        if head is not None:
+            if head.chain == CHAIN_KEYED and key is None:
+                raise _key_missing(head)
+            before = newest[1] if len(newest) > 1 else None
+            if before is None and head.id != 1:
+                problem = ChainProblem(
+                    entry=1,
+                    message=f"entries 1 to {head.id - 1} are missing: the audit starts at "
+                    f"entry {head.id}",
+                )
+            else:
+                # the entry before an accepting one may be the accepted break itself
+                if before is not None and head.operation != ACCEPT_BREAK:
+                    problem = check_seal(before, key)
+                problem = problem or check_link(head, before, key)
+        if problem is None:
+            problem = self._check_newest_anchors(newest)
+        if problem is not None:
+            raise AuditChainError(problem)
+
+    def _check_newest_anchors(self, newest: Sequence[StoredEntry]) -> ChainProblem | None:
+        by_id = {e.id: e for e in newest}
+        head = newest[0].id if newest else 0
+        for table, key_column in ANCHORED_TABLES.items():
+            row = self._conn.exec_driver_sql(
+                f"SELECT {key_column}, uow_id, audit_hash FROM {table} "
+                f"WHERE audit_hash IS NOT NULL ORDER BY {key_column} DESC LIMIT 1"
+            ).first()
+            if row is None:
+                continue
+            anchor = Anchor(table=table, row_id=int(row[0]), entry=int(row[1]), hash=str(row[2]))
+            if anchor.entry < head - 1:
+                continue  # its entry is not among the newest two: a full check sees it
+            problem = check_anchor(anchor, by_id.get(anchor.entry), head)
+            if problem is not None and anchor.ref not in self._accepted_anchors():
+                return problem
+        return None
+
+    def _accepted_anchors(self) -> set[str]:
+        """The anchors entries accepting a break list (read only when one is broken)."""
+        p = self._sql.p
+        refs: set[str] = set()
+        for (summary,) in self._conn.exec_driver_sql(
+            f"SELECT summary FROM audit WHERE operation = {p}", (ACCEPT_BREAK,)
+        ):
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                refs.update(str(r) for r in json.loads(summary).get("anchors", ()))
+        return refs
+
+    @property
+    def audit_head(self) -> tuple[int, str] | None:
+        """The audit entry this unit of work chains from (id and hash), None when it is the
+        first."""
+        return None if self._head is None else (self._head.id, self._head.hash)
 
     def __exit__(
         self,
@@ -760,13 +881,16 @@ class SqlUnitOfWork(SqlReader):
     def _write_audit(self) -> None:
         summary = {**self._details, "counts": self._counts, "facts": self._facts}
         text = json.dumps(summary, ensure_ascii=False, sort_keys=True, default=str)
-        last = self._conn.exec_driver_sql("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").first()
-        prev = _GENESIS if last is None else str(last[0])
-        digest = _audit_hash(prev, self.id, self.actor, self.recorded_at, self._operation, text)
+        prev = GENESIS if self._head is None else self._head.hash
+        key = self._storage.audit_key
+        chain = CHAIN_PLAIN if key is None else CHAIN_KEYED
+        digest = entry_hash(
+            chain, key, prev, self.id, self.actor, self.recorded_at, self._operation, text
+        )
         p = self._sql.p
         self._conn.exec_driver_sql(
-            "INSERT INTO audit (id, actor, recorded_at, operation, summary, prev_hash, hash) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            "INSERT INTO audit (id, actor, recorded_at, operation, summary, prev_hash, hash, "
+            f"chain) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
             (
                 self.id,
                 self.actor,
@@ -775,8 +899,16 @@ class SqlUnitOfWork(SqlReader):
                 text,
                 prev,
                 digest,
+                chain,
             ),
         )
+        for table in ANCHORED_TABLES:
+            # the rows this unit of work made record its entry: an index lookup each (rows
+            # left by deleted entries of the same number keep the hash they recorded)
+            self._conn.exec_driver_sql(
+                f"UPDATE {table} SET audit_hash = {p} WHERE uow_id = {p} AND audit_hash IS NULL",
+                (digest, self.id),
+            )
 
     def audit(self, operation: str | None = None, **details: Any) -> None:
         """Describe this unit of work in its audit entry, written when it commits.
@@ -1520,6 +1652,10 @@ class SqlStorage:
         url: ``sqlite:///famplan.db`` or ``postgresql+psycopg://user@host/db``.
         migrate: bring the schema to the newest revision first (Alembic); otherwise a
             schema that is not at the newest revision is refused.
+        audit_key: the deployment's audit key: audit entries are then sealed with
+            HMAC-SHA256 (see `famplan_core.storage.audit`). Without it they are sealed with
+            an unkeyed SHA-256, and an audit already keyed can be neither written nor fully
+            verified. A `Township` passes the key its ``famplan.toml`` names.
         **engine_options: passed on to `sqlalchemy.create_engine`.
 
     Raises:
@@ -1529,9 +1665,17 @@ class SqlStorage:
 
     PLUGIN_NAME = "sql"
 
-    def __init__(self, url: str | sa.URL, *, migrate: bool = False, **engine_options: Any) -> None:
+    def __init__(
+        self,
+        url: str | sa.URL,
+        *,
+        migrate: bool = False,
+        audit_key: AuditKey | None = None,
+        **engine_options: Any,
+    ) -> None:
         from famplan_core.storage import migrations
 
+        self.audit_key = audit_key
         self.engine = create_engine(url, **engine_options)
         self.url = self.engine.url.render_as_string(hide_password=True)
         try:
@@ -1563,6 +1707,9 @@ class SqlStorage:
 
         Raises:
             StorageError: `recorded_at` is before the latest unit of work's (on entering).
+            AuditChainError: the audit is broken at its head (on entering): nothing is
+                written until an officer accepts the break (`accept_audit_break`).
+            ConfigurationError: the audit is keyed and the storage has no key (on entering).
         """
         return SqlUnitOfWork(self, actor=actor, recorded_at=recorded_at, operation=operation)
 
@@ -1589,40 +1736,190 @@ class SqlStorage:
 
         return build_facts_frame(self, d, division, known_at)
 
-    def verify_audit(self) -> int:
-        """Check the audit's hash chain.
+    def open_audit_key(self, path: Path) -> bool:
+        """Seal this storage's audit entries with the key in `path`, made there if missing.
+
+        A missing key file is made (owner-only, 0600) only while the audit holds no keyed
+        entry: its ``keyed_from`` is then the next entry, so every entry written from now on
+        is keyed and the plain entries before stay verifiable as they are. A keyed audit
+        whose key file is missing is refused: a new key could not verify it.
+
+        Args:
+            path: the key file (``[audit] key_file`` in `famplan.toml`).
+
+        Returns:
+            Whether the key file was made now.
+
+        Raises:
+            ConfigurationError: the key file is missing and the audit is keyed, or it is
+                not a key file.
+        """
+        try:
+            self.audit_key = read_key_file(path)
+            return False
+        except FileNotFoundError:
+            pass
+        with self.reader() as reader:
+            keyed = reader._all(f"SELECT MIN(id) FROM audit WHERE chain = {CHAIN_KEYED}")
+            newest = reader._all("SELECT MAX(id) FROM audit")
+        if keyed and keyed[0][0] is not None:
+            raise ConfigurationError(
+                f"the audit key file {path} is missing, but the audit of {self.url} is keyed "
+                f"from entry {keyed[0][0]} on: restore the key file from its backup (or name "
+                "it with [audit] key_file in famplan.toml); a new key cannot verify the audit"
+            )
+        head = int(newest[0][0]) if newest and newest[0][0] is not None else 0
+        key = AuditKey.generate(keyed_from=head + 1)
+        try:
+            create_key_file(path, key)
+        except FileExistsError:  # made meanwhile by another process
+            self.audit_key = read_key_file(path)
+            return False
+        self.audit_key = key
+        return True
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """The newest audit entry's id and hash (None for an empty audit)."""
+        with self.reader() as reader:
+            row = reader._all("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        return (int(row[0][0]), str(row[0][1])) if row else None
+
+    def audit_report(self, anchors: Iterable[tuple[int, str]] = ()) -> AuditReport:
+        """Check the whole audit chain and every anchor, and say what was found.
+
+        Every entry is checked against the one before it and its own hash (MAC, with the
+        key); every payment roll and notice against the audit entry it recorded; and each
+        of `anchors` (an entry id and hash from a roll or report someone holds).
+
+        Args:
+            anchors: further ``(entry id, hash)`` pairs that the audit must still hold.
+
+        Raises:
+            ConfigurationError: the audit is keyed and the storage has no key.
+        """
+        with self.reader() as reader:
+            entries = [
+                _stored_entry(r)
+                for r in reader._all(f"SELECT {_ENTRY_COLUMNS} FROM audit ORDER BY id")
+            ]
+            found: list[Anchor] = []
+            for table, key_column in ANCHORED_TABLES.items():
+                what = "payment roll" if table == "payment_rolls" else "notice"
+                for row_id, uow_id, digest, month in reader._all(
+                    f"SELECT {key_column}, uow_id, audit_hash, month FROM {table} "
+                    f"WHERE audit_hash IS NOT NULL ORDER BY {key_column}"
+                ):
+                    month_text = _text(month)[:7]
+                    found.append(
+                        Anchor(
+                            table=table,
+                            row_id=int(row_id),
+                            entry=int(uow_id),
+                            hash=str(digest),
+                            label=f"{what} {row_id} ({month_text})",
+                        )
+                    )
+            recorded = {}
+            for table in _UOW_TABLES:
+                newest = reader._all(f"SELECT MAX(uow_id) FROM {_q(table)}")
+                if newest and newest[0][0] is not None:
+                    recorded[table] = int(newest[0][0])
+        if self.audit_key is None:
+            keyed = next((e for e in entries if e.chain == CHAIN_KEYED), None)
+            if keyed is not None:
+                raise _key_missing(keyed)
+        given = [
+            Anchor(
+                table="anchor",
+                row_id=n,
+                entry=int(entry),
+                hash=str(digest),
+                label=f"the anchor {entry}:{digest} given",
+            )
+            for n, (entry, digest) in enumerate(anchors, start=1)
+        ]
+        return verify_chain(entries, [*found, *given], self.audit_key, recorded)
+
+    def verify_audit(self, anchors: Iterable[tuple[int, str]] = ()) -> int:
+        """Check the audit's chain and anchors (see `audit_report`).
+
+        Args:
+            anchors: further ``(entry id, hash)`` pairs that the audit must still hold.
 
         Returns:
             The number of entries checked.
 
         Raises:
-            StorageError: an entry was changed, removed or inserted out of order.
+            AuditChainError: an entry was changed, removed or inserted, the chain was
+                computed again without the key, or a roll or notice finds its entry gone;
+                the error names the first bad entry.
+            ConfigurationError: the audit is keyed and the storage has no key.
         """
+        report = self.audit_report(anchors)
+        if report.problem is not None:
+            raise AuditChainError(report.problem)
+        return report.checked
+
+    def accept_audit_break(
+        self, *, actor: str, recorded_at: dt.datetime, reason: str
+    ) -> AuditReport:
+        """Accept a broken audit and go on writing: an audited override.
+
+        Writes one entry (operation ``audit-accept-break``) chained to the audit as it now
+        stands, recording the first bad entry, the broken anchors, what is wrong and the
+        reason. Later verifications report the break as accepted and check everything
+        from that entry on; writes are allowed again.
+
+        Args:
+            actor: who accepts it.
+            recorded_at: the record time.
+            reason: why the office goes on (required: what happened, who was told).
+
+        Returns:
+            The verification that found the break (before the accepting entry).
+
+        Raises:
+            ValidationError: the reason is empty.
+            StorageError: the audit is intact: there is nothing to accept.
+            ConfigurationError: the audit is keyed and the storage has no key.
+        """
+        from famplan_core.errors import ValidationError
+
+        if not reason.strip():
+            raise ValidationError.single(
+                "--reason", reason, "say why the office goes on over a broken audit"
+            )
+        report = self.audit_report()
+        if report.ok:
+            raise StorageError(
+                f"the audit is intact ({report.checked} entries checked): there is no break "
+                "to accept"
+            )
+        head = report.head[0] if report.head is not None else 0
+        first_bad = next(
+            (p.entry for p in report.problems if p.anchor is None and p.entry <= head), None
+        )
         with self.reader() as reader:
-            rows = reader._all(
-                "SELECT id, actor, recorded_at, operation, summary, prev_hash, hash "
-                "FROM audit ORDER BY id"
+            max_uow = max(
+                (
+                    int(r[0][0])
+                    for t in _UOW_TABLES
+                    if (r := reader._all(f"SELECT MAX(uow_id) FROM {_q(t)}")) and r[0][0]
+                ),
+                default=0,
             )
-        prev = _GENESIS
-        for expected_id, (
-            entry_id,
-            actor,
-            recorded_at,
-            operation,
-            summary,
-            prev_hash,
-            digest,
-        ) in enumerate(rows, start=1):
-            wanted = _audit_hash(
-                prev, int(entry_id), actor, _timestamp(recorded_at), operation, summary
+        with SqlUnitOfWork(
+            self, actor=actor, recorded_at=recorded_at, operation=ACCEPT_BREAK, over_break=True
+        ) as uow:
+            uow.audit(
+                reason=reason.strip(),
+                first_bad=first_bad,
+                anchors=[p.anchor for p in report.problems if p.anchor is not None],
+                max_uow=max_uow,
+                problems=[p.message for p in report.problems],
+                head=None if uow.audit_head is None else list(uow.audit_head),
             )
-            if int(entry_id) != expected_id or prev_hash != prev or digest != wanted:
-                raise StorageError(
-                    f"audit entry {entry_id}: the hash chain is broken (expected entry "
-                    f"{expected_id} with hash {wanted}, found {digest})"
-                )
-            prev = digest
-        return len(rows)
+        return report
 
     def close(self) -> None:
         """Release the storage's connections."""

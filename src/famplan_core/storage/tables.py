@@ -249,11 +249,15 @@ audit = sa.Table(
     sa.Column("summary", sa.Text(), nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("chain", sa.SmallInteger(), nullable=False, server_default=sa.text("1")),
+    sa.Index("ix_audit_operation", "operation"),
 )
 """One entry per committed unit of work, append-only (a trigger refuses UPDATE and DELETE).
 
-``summary`` is JSON: the operation's details and the counts of what changed. ``hash`` is
-the SHA-256 of ``prev_hash`` and the entry, so that a changed byte breaks the chain.
+``summary`` is JSON: the operation's details and the counts of what changed. ``hash``
+seals ``prev_hash`` and the entry, so that a changed byte breaks the chain: an unkeyed
+SHA-256 when ``chain`` is 1, an HMAC-SHA256 with the deployment's audit key when it is 2
+(see `famplan_core.storage.audit`).
 """
 
 facts = sa.Table(
