@@ -311,6 +311,7 @@ class ExchangeLedger:
         partner: str,
         outcomes: Mapping[str, tuple[str, tuple[str, ...]]],
         batch_id: str | None = None,
+        in_batch: str | None = None,
     ) -> int:
         """Change the outcome (and reasons) of stored messages.
 
@@ -319,6 +320,7 @@ class ExchangeLedger:
             partner: the other side.
             outcomes: message id → (outcome, reasons).
             batch_id: also set their batch (queued messages leaving in a batch).
+            in_batch: change only messages of this batch (a receipt's); others are left.
 
         Returns:
             How many messages changed.
@@ -328,15 +330,14 @@ class ExchangeLedger:
         values: dict[str, Any] = {"outcome": sa.bindparam("o"), "reasons": sa.bindparam("r")}
         if batch_id is not None:
             values["batch_id"] = batch_id
-        statement = (
-            m.update()
-            .where(
-                m.c.direction == direction,
-                m.c.partner == partner,
-                m.c.message_id == sa.bindparam("mid"),
-            )
-            .values(**values)
+        statement = m.update().where(
+            m.c.direction == direction,
+            m.c.partner == partner,
+            m.c.message_id == sa.bindparam("mid"),
         )
+        if in_batch is not None:
+            statement = statement.where(m.c.batch_id == in_batch)
+        statement = statement.values(**values)
         params = [
             {"mid": mid, "o": outcome, "r": _json(list(reasons)) if reasons else None}
             for mid, (outcome, reasons) in outcomes.items()
