@@ -30,7 +30,7 @@ from famplan_core.exchange.batch import (
     unpack,
 )
 from famplan_core.exchange.formats import JsonLinesFormat
-from famplan_core.exchange.ledger import ExchangeLedger
+from famplan_core.exchange.ledger import ExchangeLedger, StoredMessage
 from famplan_core.exchange.service import ExchangeService
 from famplan_core.exchange.transports import FolderParcel, FolderTransport, write_parcel
 from famplan_core.storage import SqlStorage
@@ -476,3 +476,125 @@ def test_a_receipt_marks_only_messages_of_its_own_batch(
         )
     assert changed == 0
     assert _outcomes(service) == {"accepted": 1, "sent": 1}
+
+
+# -- a quarantined message sent again -------------------------------------------------------
+
+NEWCOMER = cid("1975-05-05", 15)
+
+
+def _ledger_row(storage: SqlStorage, message_id: str) -> StoredMessage:
+    with storage.reader() as reader:
+        return ExchangeLedger(reader.connection).messages("in", PROVINCE, [message_id])[message_id]
+
+
+def _register_rows(storage: SqlStorage) -> list[tuple[object, ...]]:
+    with storage.reader() as reader:
+        return [
+            tuple(r)
+            for r in reader.connection.exec_driver_sql(
+                "SELECT kind, subject_id, valid_date FROM facts ORDER BY fact_id"
+            )
+        ]
+
+
+def test_a_quarantined_message_sent_again_after_its_cause_is_fixed_is_applied(
+    storage: SqlStorage,
+) -> None:
+    clock = Clock()
+    service = ExchangeService(storage, division=G)
+    first = death(NEWCOMER, "孙强", 0)
+    (message_id,) = [json.loads(line)["id"] for line in first.files["messages.jsonl"].split()]
+    refused = service.import_parcel(first, actor="clerk", recorded_at=clock(), today=TODAY)
+    assert refused.quarantined == 1
+    assert _ledger_row(storage, message_id).outcome == "quarantined"
+    with storage.reader() as reader:
+        (entry,) = reader.list_quarantine()
+    assert entry.row.raw["message_id"] == message_id
+    # the office registers the person; the province sends the same message again
+    with storage.unit_of_work(actor="clerk", recorded_at=clock()) as uow:
+        uow.upsert_rows(
+            "persons",
+            PERSON_COLUMNS,
+            [person_row("N", citizen_id=NEWCOMER, name="孙强", sex="1", birth_date="1975-05-05")],
+        )
+    again = death(NEWCOMER, "孙强", 5)
+    applied = service.import_parcel(again, actor="clerk", recorded_at=clock(), today=TODAY)
+    assert (applied.applied, applied.quarantined, applied.duplicates) == (1, 0, 0)
+    assert applied.receipt is not None
+    assert [(m.id, m.outcome) for m in applied.receipt.messages] == [(message_id, "accepted")]
+    assert death_date(storage, "N") == dt.date(2026, 3, 20)
+    row = _ledger_row(storage, message_id)
+    assert (row.outcome, row.subject_id, row.reasons) == ("applied", "N", ())
+    with storage.reader() as reader:
+        assert reader.list_quarantine(status="open") == []
+        assert [q.status for q in reader.list_quarantine(status=None)] == ["resolved"]
+    # from now on it is a message applied: a replay writes nothing to the register
+    before = _register_rows(storage)
+    replayed = service.import_parcel(again, actor="clerk", recorded_at=clock(), today=TODAY)
+    assert replayed.status == "replayed"
+    assert replayed.receipt == applied.receipt
+    third = service.import_parcel(
+        death(NEWCOMER, "孙强", 9), actor="clerk", recorded_at=clock(), today=TODAY
+    )
+    assert (third.applied, third.quarantined, third.duplicates) == (0, 0, 1)
+    assert third.receipt is not None
+    assert third.receipt.messages[0].outcome == "accepted"
+    assert _register_rows(storage) == before
+    assert _ledger_row(storage, message_id) == row
+
+
+def test_a_message_refused_again_keeps_one_open_entry(storage: SqlStorage) -> None:
+    clock = Clock()
+    service = ExchangeService(storage, division=G)
+    for minute in (0, 5, 9):
+        outcome = service.import_parcel(
+            death(NEWCOMER, "孙强", minute), actor="clerk", recorded_at=clock(), today=TODAY
+        )
+        assert (outcome.applied, outcome.quarantined, outcome.duplicates) == (0, 1, 0)
+        assert outcome.receipt is not None
+        assert outcome.receipt.messages[0].outcome == "rejected"
+    with storage.reader() as reader:
+        assert len(reader.list_quarantine()) == 1
+
+
+@pytest.mark.parametrize("first_outcome", ["applied", "quarantined"])
+def test_another_payload_under_a_known_id_is_a_conflict(
+    storage: SqlStorage, first_outcome: str
+) -> None:
+    clock = Clock()
+    service = ExchangeService(storage, division=G)
+    citizen, name = (WIDOW, "陈兰") if first_outcome == "applied" else (NEWCOMER, "孙强")
+    first = death(citizen, name, 0)
+    (line,) = first.files["messages.jsonl"].split(b"\n")[:-1]
+    original = json.loads(line)
+    service.import_parcel(first, actor="clerk", recorded_at=clock(), today=TODAY)
+    assert _ledger_row(storage, original["id"]).outcome == first_outcome
+    if first_outcome == "quarantined":  # even once the cause is fixed
+        with storage.unit_of_work(actor="clerk", recorded_at=clock()) as uow:
+            uow.upsert_rows(
+                "persons",
+                PERSON_COLUMNS,
+                [person_row("N", citizen_id=NEWCOMER, name=name, sex="1", birth_date="1975-05-05")],
+            )
+    forged = Message(
+        id=original["id"], type="death", payload={**original["payload"], "death_date": "2026-03-01"}
+    )
+    outcome = service.import_parcel(
+        pack(
+            [forged],
+            sender=PROVINCE,
+            receiver=G,
+            created_at=dt.datetime(2026, 4, 10, 8),
+            fmt=JsonLinesFormat(),
+        ),
+        actor="clerk",
+        recorded_at=clock(),
+        today=TODAY,
+    )
+    assert outcome.receipt is not None
+    assert outcome.receipt.messages[0].outcome == "rejected"
+    assert "conflict" in outcome.receipt.messages[0].reasons[0]
+    assert _ledger_row(storage, original["id"]).outcome == first_outcome
+    expected = dt.date(2026, 3, 20) if first_outcome == "applied" else None
+    assert death_date(storage, "O" if first_outcome == "applied" else "N") == expected
