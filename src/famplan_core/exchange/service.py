@@ -698,7 +698,8 @@ class ExchangeService:
         """Take one parcel: a batch (applied, replayed or refused) or a receipt.
 
         Args:
-            parcel: the parcel.
+            parcel: the parcel: a `Parcel` in memory, or one on disk read as a stream
+                (`famplan_core.exchange.transports.FolderParcel`).
             actor: who imports.
             recorded_at: the record time.
             today: the processing date (dates after it are refused).
@@ -707,16 +708,18 @@ class ExchangeService:
         Raises:
             BatchRejectedError: the batch is refused whole (`MalformedBatchError` for a file
                 that cannot be read, `ConflictError` for a batch id seen with other
-                content); nothing is stored, and a rejection receipt goes back.
+                content, `UnsafeParcelError` for an entry that is not a regular file);
+                nothing is stored, and a rejection receipt goes back.
             MalformedBatchError: the parcel's name or a receipt cannot be read.
+            TransportError: a file of the parcel cannot be opened now.
         """
         if parcel_name_parts(parcel.name)[0] == "receipt":
             return self._take_receipt(parcel, actor=actor, recorded_at=recorded_at)
         when = _naive(recorded_at)
-        replayed = self._seen_before(parcel, when)
-        if replayed is not None:
-            return replayed
         try:
+            replayed = self._seen_before(parcel, when)
+            if replayed is not None:
+                return replayed
             decoded = unpack(parcel, formats=self.formats, receiver=self.division)
             manifest = decoded.manifest
             with self.storage.reader() as reader:

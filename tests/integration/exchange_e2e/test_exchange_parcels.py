@@ -157,6 +157,11 @@ def test_a_parcel_holding_anything_but_regular_files_is_quarantined_unread(
     assert death_date(storage, "O") is None
     assert not (exchange / "inbox" / parcel.name).exists()
     assert (exchange / "quarantine" / parcel.name).is_dir()
+    # the sender learns its batch was refused, and why (nothing about the register)
+    (answer,) = (exchange / "outbox").iterdir()
+    receipt = Receipt.from_json((answer / "receipt.json").read_bytes())
+    assert (receipt.status, receipt.batch_id) == ("rejected", parcel.batch_id)
+    assert what in receipt.reasons[0]
     # set aside as it was: the odd entry is still what it was, nothing was followed
     kept = exchange / "quarantine" / parcel.name / member
     assert kept.is_symlink() if what == "symbolic link" else not stat.S_ISREG(kept.lstat().st_mode)
