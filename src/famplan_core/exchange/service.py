@@ -908,18 +908,30 @@ class ExchangeService:
                 return ImportOutcome(
                     parcel=parcel.name, kind="receipt", status="unknown", receipt=receipt
                 )
-            outcomes = _receipt_outcomes(reader.connection, receipt)
+            outcomes, foreign = _receipt_outcomes(reader.connection, receipt)
+        notes = (
+            (
+                f"{len(foreign)} message(s) it names are not in batch {receipt.batch_id}: "
+                f"left alone ({', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''})",
+            )
+            if foreign
+            else ()
+        )
         status = "acknowledged" if receipt.status == "accepted" else "rejected"
         if record.status == status and record.receipt == receipt and not outcomes:
             return ImportOutcome(
-                parcel=parcel.name, kind="receipt", status="unchanged", receipt=receipt
+                parcel=parcel.name,
+                kind="receipt",
+                status="unchanged",
+                receipt=receipt,
+                reasons=notes,
             )
         with self.storage.unit_of_work(
             actor=actor, recorded_at=recorded_at, operation="exchange-receipt"
         ) as uow:
             ledger = ExchangeLedger(uow.connection)
             ledger.settle_batch(receipt.sender, receipt.batch_id, receipt)
-            outcomes = _receipt_outcomes(uow.connection, receipt)
+            outcomes, _foreign = _receipt_outcomes(uow.connection, receipt)
             if outcomes:
                 ledger.set_outcomes(
                     direction="out",
@@ -934,7 +946,9 @@ class ExchangeService:
                     "status": receipt.status,
                 }
             )
-        return ImportOutcome(parcel=parcel.name, kind="receipt", status="settled", receipt=receipt)
+        return ImportOutcome(
+            parcel=parcel.name, kind="receipt", status="settled", receipt=receipt, reasons=notes
+        )
 
     def import_path(
         self, path: Path, *, actor: str, recorded_at: dt.datetime, today: dt.date
@@ -1117,19 +1131,23 @@ def _messages_of_batch(connection: sa.Connection, partner: str, batch_id: str) -
 
 def _receipt_outcomes(
     connection: sa.Connection, receipt: Receipt
-) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """The outcomes a receipt changes: only of messages in the batch it answers."""
+) -> tuple[dict[str, tuple[str, tuple[str, ...]]], list[str]]:
+    """The outcomes a receipt changes (only of messages in the batch it answers), and the
+    ids it names that are not in that batch (left alone)."""
     in_batch = _messages_of_batch(connection, receipt.sender, receipt.batch_id)
     outcomes: dict[str, tuple[str, tuple[str, ...]]] = {}
+    foreign: list[str] = []
     for m in receipt.messages:
         stored = in_batch.get(m.id)
-        if stored is not None and stored != (m.outcome, m.reasons):
+        if stored is None:
+            foreign.append(m.id)
+        elif stored != (m.outcome, m.reasons):
             outcomes[m.id] = (m.outcome, m.reasons)
     if receipt.status == "rejected":
         for mid, (outcome, _reasons) in in_batch.items():
             if outcome != "rejected":
                 outcomes[mid] = ("rejected", receipt.reasons)
-    return outcomes
+    return outcomes, foreign
 
 
 def exchange_service(township: _TownshipLike) -> ExchangeService:

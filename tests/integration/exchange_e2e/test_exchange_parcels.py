@@ -463,6 +463,9 @@ def test_a_receipt_marks_only_messages_of_its_own_batch(
         answer.to_parcel(), actor="clerk", recorded_at=clock(), today=TODAY
     )
     assert outcome.status == "settled"
+    assert outcome.reasons == (
+        f"1 message(s) it names are not in batch {first}: left alone ({second_message})",
+    )
     assert _outcomes(service) == {"accepted": 1, "sent": 1}
     with storage.reader() as reader:
         assert (
