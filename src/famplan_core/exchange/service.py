@@ -83,6 +83,8 @@ from famplan_core.storage.tables import RECORD_KINDS
 
 __all__ = [
     "PLUGIN_SETTINGS",
+    "RECEIPT_BASE_BYTES",
+    "RECEIPT_MESSAGE_BYTES",
     "ExchangeService",
     "ExchangeSettings",
     "ExchangeStatus",
@@ -91,6 +93,12 @@ __all__ = [
     "QueuedRequest",
     "exchange_service",
 ]
+
+RECEIPT_BASE_BYTES = 64 << 10
+"""The most a receipt may hold besides its messages' lines (64 KiB)."""
+
+RECEIPT_MESSAGE_BYTES = 16 << 10
+"""The most a receipt may hold for each message of the batch it answers (16 KiB)."""
 
 PLUGIN_SETTINGS = "core-exchange"
 """The name of the ``[plugins.<name>]`` table holding the exchange settings."""
@@ -858,14 +866,22 @@ class ExchangeService:
         It is matched to its batch by partner and batch id, and the parcel's name must say
         the same as its content (who sends it, to whom, for which batch); it marks only the
         messages that are in that batch now (a message named that is not is left alone),
-        checked again inside the unit of work that writes.
+        checked again inside the unit of work that writes. A receipt is one JSON document,
+        read whole: it may hold at most `RECEIPT_BASE_BYTES` and `RECEIPT_MESSAGE_BYTES` per
+        message of the batch its name answers, so a partner cannot make it large.
         """
         entries = check_entries(parcel)
         if set(entries) != {RECEIPT_NAME}:
             raise MalformedBatchError(
                 [_problem("parcel", f"a receipt parcel holds {RECEIPT_NAME} only", parcel.name)]
             )
-        receipt = Receipt.from_json(read_member(parcel, RECEIPT_NAME, MAX_FILE_BYTES))
+        _kind, named_sender, named_receiver, named_batch = parcel_name_parts(parcel.name)
+        with self.storage.reader() as reader:
+            named = ExchangeLedger(reader.connection).batch("out", named_sender, named_batch)
+        limit = RECEIPT_BASE_BYTES + (0 if named is None else named.message_count) * (
+            RECEIPT_MESSAGE_BYTES
+        )
+        receipt = Receipt.from_json(read_member(parcel, RECEIPT_NAME, min(limit, MAX_FILE_BYTES)))
         if receipt.receiver != self.division:
             raise BatchRejectedError(
                 [
@@ -877,7 +893,6 @@ class ExchangeService:
                 ],
                 batch_id=receipt.batch_id,
             )
-        _kind, named_sender, named_receiver, named_batch = parcel_name_parts(parcel.name)
         if (named_sender, named_receiver, named_batch) != (
             receipt.sender,
             receipt.receiver,

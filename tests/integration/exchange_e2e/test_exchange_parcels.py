@@ -606,3 +606,33 @@ def test_another_payload_under_a_known_id_is_a_conflict(
     assert _ledger_row(storage, original["id"]).outcome == first_outcome
     expected = dt.date(2026, 3, 20) if first_outcome == "applied" else None
     assert death_date(storage, "O" if first_outcome == "applied" else "N") == expected
+
+
+def test_a_receipt_larger_than_its_batch_can_need_is_refused_unparsed(
+    storage: SqlStorage, tmp_path: Path
+) -> None:
+    clock = Clock()
+    service, sent = _two_batches_to_h(storage, clock)
+    first, first_message = next(iter(sent.items()))
+    padded = Receipt(
+        batch_id=first,
+        sender=H,
+        receiver=G,
+        status="accepted",
+        created_at=dt.datetime(2026, 4, 10, 12),
+        messages=(
+            MessageOutcome(id=first_message, outcome="rejected", reasons=("x" * 20_000_000,)),
+        ),
+    )
+    folder = write_parcel(tmp_path / "inbox", padded.to_parcel())
+    outcomes: list[object] = []
+    peak = _peak(
+        lambda: outcomes.extend(
+            service.import_path(folder, actor="clerk", recorded_at=clock(), today=TODAY)
+        )
+    )
+    (outcome,) = outcomes
+    assert getattr(outcome, "status") == "rejected"  # noqa: B009
+    assert "larger than" in getattr(outcome, "reasons")[0]  # noqa: B009
+    assert peak < 2_000_000, peak
+    assert _outcomes(service) == {"sent": 2}
