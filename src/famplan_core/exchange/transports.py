@@ -139,6 +139,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
 
 
 def _kind(mode: int) -> str:
@@ -236,7 +237,11 @@ class FolderParcel:
             raise self._unsafe(f"{name!r} is not a file name")
         with self._folder() as folder:
             try:
-                fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=folder)
+                fd = os.open(
+                    name,
+                    os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _NOCTTY | _CLOEXEC,
+                    dir_fd=folder,
+                )
             except OSError as exc:
                 try:
                     mode = os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode
@@ -251,7 +256,11 @@ class FolderParcel:
                         )
                     ]
                 ) from None
-        mode = os.fstat(fd).st_mode
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError as exc:
+            os.close(fd)
+            raise TransportError(f"cannot open {self.path / name}: {exc}") from exc
         if not stat.S_ISREG(mode):
             os.close(fd)
             raise UnsafeParcelError(
