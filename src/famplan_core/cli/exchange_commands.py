@@ -18,6 +18,8 @@ from famplan_core.cli.register_commands import actor_option, now, today
 
 __all__ = ["exchange", "export", "import_", "reconcile", "request", "review", "send", "status"]
 
+_SAID = {"rejected": "refused", "quarantined": "quarantined", "failed": "not read now"}
+
 _TIME = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
 
 
@@ -109,9 +111,12 @@ def import_(
 ) -> None:
     """Import a batch or receipt PATH, or a folder of them; without PATH, the inbox.
 
-    Each message is applied or quarantined with its reasons, the rest in one transaction, and
-    a receipt goes back. A batch seen before changes nothing. Exits 1 when a batch was refused
-    whole (a damaged file, a conflict), 0 otherwise.
+    Each parcel is taken on its own and every parcel's outcome is reported. Each message is
+    applied or quarantined with its reasons, the rest in one transaction, and a receipt goes
+    back. A batch seen before changes nothing. A parcel holding a symbolic link, a folder, a
+    device or a FIFO is quarantined unread; one that cannot be read now stays in the inbox.
+    Exits 1 when a parcel was refused whole (a damaged file, a conflict), quarantined or
+    could not be read, 0 otherwise.
     """
     service = _service(ctx)
     day = on.date() if on else today()
@@ -120,7 +125,7 @@ def import_(
     else:
         outcomes = service.import_path(path, actor=actor, recorded_at=now(), today=day)
         service.flush_outbox(actor=actor, recorded_at=now())
-    refused = [o for o in outcomes if o.status == "rejected"]
+    refused = [o for o in outcomes if o.status in ("rejected", "quarantined", "failed")]
     if as_json:
         echo_json({"parcels": [o.as_dict() for o in outcomes]})
     else:
@@ -132,7 +137,7 @@ def import_(
         )
         for o in refused:
             for reason in o.reasons[:5]:
-                ctx.console.print(f"refused {o.parcel}: {reason}", markup=False)
+                ctx.console.print(f"{_SAID[o.status]} {o.parcel}: {reason}", markup=False)
         if any(o.quarantined for o in outcomes):
             ctx.console.print("Quarantined messages: see `famplan exchange review list`.")
     if refused:

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Protocol, overload, runtime_checkable
 
 import attrs
 
@@ -52,6 +53,8 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_NAME",
     "MAX_FILE_BYTES",
+    "MAX_LINE_BYTES",
+    "MAX_MANIFEST_BYTES",
     "MAX_MESSAGES",
     "RECEIPT_NAME",
     "BatchRejectedError",
@@ -63,16 +66,21 @@ __all__ = [
     "Message",
     "MessageOutcome",
     "Parcel",
+    "ParcelSource",
     "RawMessage",
     "Receipt",
     "TransportError",
+    "UnsafeParcelError",
     "canonical_json",
+    "check_entries",
     "check_partner",
     "is_township",
     "message_id",
     "naive_utc",
     "pack",
+    "parcel_name_parts",
     "payload_hash",
+    "read_member",
     "unpack",
 ]
 
@@ -87,6 +95,14 @@ MAX_FILE_BYTES: Final = 1 << 30
 
 MAX_MESSAGES: Final = 2_000_000
 """The most messages one batch may hold."""
+
+MAX_MANIFEST_BYTES: Final = 1 << 20
+"""The largest ``manifest.json`` read (1 MiB)."""
+
+MAX_LINE_BYTES: Final = 1 << 20
+"""The longest line a line-by-line message file may hold (1 MiB); a longer one refuses the batch."""
+
+_CHUNK_BYTES: Final = 1 << 16
 
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._:-]{0,63}")
 _PARTNER = re.compile(r"[1-9][0-9](?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3}(?:[0-9]{3})?)?)?)?")
@@ -127,6 +143,12 @@ class MalformedBatchError(BatchRejectedError):
 
 class ConflictError(BatchRejectedError):
     """A batch or message id already seen arrives with other content (冲突): refused."""
+
+
+class UnsafeParcelError(MalformedBatchError):
+    """A parcel holds something that is not a regular file (a symbolic link, a folder, a
+    device, a FIFO, a socket), or is itself not a plain folder: nothing in it is read, and
+    the parcel is quarantined (set aside for the office) rather than filed as processed."""
 
 
 class TransportError(ExchangeError):
@@ -522,6 +544,75 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # -- parcels -------------------------------------------------------------------------------
 
 
+_KIND_OF_MODE: Final = ("file", "symbolic link", "folder", "device", "FIFO", "socket", "other")
+
+
+@runtime_checkable
+class ParcelSource(Protocol):
+    """What `unpack` reads a parcel from: its name, its entries, and each file as a stream.
+
+    `Parcel` (files in memory) is one; the folder drop's parcels on disk
+    (`famplan_core.exchange.transports.FolderParcel`) are another, read without following a
+    symbolic link and without holding a whole file in memory.
+    """
+
+    @property
+    def name(self) -> str:
+        """The parcel's name, ``KIND_SENDER_RECEIVER_BATCHID``."""
+        ...
+
+    def entries(self) -> Mapping[str, str]:
+        """Every entry of the parcel, by name → what it is, without reading any.
+
+        ``file`` for a regular file; otherwise ``symbolic link``, ``folder``, ``device``,
+        ``FIFO``, ``socket`` or ``other``.
+
+        Raises:
+            UnsafeParcelError: the parcel itself is not a plain folder.
+            TransportError: it cannot be listed.
+        """
+        ...
+
+    def open(self, name: str) -> BinaryIO:
+        """One regular file of the parcel, as a binary stream (the caller closes it).
+
+        Raises:
+            UnsafeParcelError: the entry is not a regular file (never followed if a link).
+            TransportError: it cannot be opened.
+        """
+        ...
+
+
+def parcel_name_parts(name: str) -> tuple[str, str, str, str]:
+    """The kind, sender, receiver and batch id a parcel's name gives.
+
+    Args:
+        name: e.g. ``batch_37_371502110_37-20260106080000-3f2a``.
+
+    Raises:
+        MalformedBatchError: the name is not of that form.
+    """
+    parts = name.split("_", 3)
+    if (
+        len(parts) != 4
+        or parts[0] not in _KINDS
+        or _PARTNER.fullmatch(parts[1]) is None
+        or _PARTNER.fullmatch(parts[2]) is None
+        or _ID.fullmatch(parts[3]) is None
+    ):
+        raise MalformedBatchError(
+            [
+                _problem(
+                    "parcel",
+                    "a parcel is named KIND_SENDER_RECEIVER_BATCHID, e.g. "
+                    "batch_37_371502110_37-20260106080000-3f2a",
+                    name,
+                )
+            ]
+        )
+    return parts[0], parts[1], parts[2], parts[3]
+
+
 def _frozen_files(files: Mapping[str, bytes]) -> Mapping[str, bytes]:
     return MappingProxyType(dict(files))
 
@@ -556,26 +647,23 @@ class Parcel:
         """
         return cls(name=f"{kind}_{sender}_{receiver}_{batch_id}", files=files)
 
+    def entries(self) -> Mapping[str, str]:
+        """Every file, by name → ``file`` (a parcel in memory holds files only)."""
+        return dict.fromkeys(self.files, "file")
+
+    def open(self, name: str) -> BinaryIO:
+        """A file's content as a stream.
+
+        Raises:
+            TransportError: no such file.
+        """
+        data = self.files.get(name)
+        if data is None:
+            raise TransportError(f"parcel {self.name}: no file {name}")
+        return io.BytesIO(data)
+
     def _parts(self) -> tuple[str, str, str, str]:
-        parts = self.name.split("_", 3)
-        if (
-            len(parts) != 4
-            or parts[0] not in _KINDS
-            or _PARTNER.fullmatch(parts[1]) is None
-            or _PARTNER.fullmatch(parts[2]) is None
-            or _ID.fullmatch(parts[3]) is None
-        ):
-            raise MalformedBatchError(
-                [
-                    _problem(
-                        "parcel",
-                        "a parcel is named KIND_SENDER_RECEIVER_BATCHID, e.g. "
-                        "batch_37_371502110_37-20260106080000-3f2a",
-                        self.name,
-                    )
-                ]
-            )
-        return parts[0], parts[1], parts[2], parts[3]
+        return parcel_name_parts(self.name)
 
     @property
     def kind(self) -> str:
@@ -600,6 +688,56 @@ class Parcel:
     def batch_id(self) -> str:
         """The batch's id (for a receipt, of the batch it answers), from the name."""
         return self._parts()[3]
+
+
+def check_entries(parcel: ParcelSource) -> Mapping[str, str]:
+    """The entries of a parcel, refused when any is not a regular file; nothing is read.
+
+    Args:
+        parcel: the parcel.
+
+    Returns:
+        Its entries (each a regular file), by name.
+
+    Raises:
+        UnsafeParcelError: an entry is a symbolic link, a folder, a device, a FIFO or a
+            socket (every one named), or the parcel itself is not a plain folder.
+    """
+    entries = parcel.entries()
+    problems = [
+        _problem(name, f"a parcel holds regular files only; this is a {kind}")
+        for name, kind in sorted(entries.items())
+        if kind != "file"
+    ]
+    if problems:
+        raise UnsafeParcelError(problems, batch_id=_batch_of_name(parcel.name))
+    return entries
+
+
+def _batch_of_name(name: str) -> str:
+    try:
+        return parcel_name_parts(name)[3]
+    except MalformedBatchError:
+        return ""
+
+
+def read_member(parcel: ParcelSource, name: str, limit: int) -> bytes:
+    """A small file of a parcel (a manifest, a receipt), read whole up to `limit` bytes.
+
+    Args:
+        parcel: the parcel.
+        name: the file.
+        limit: the most bytes it may hold.
+
+    Raises:
+        MalformedBatchError: it is larger than `limit`.
+        UnsafeParcelError: it is not a regular file.
+    """
+    with parcel.open(name) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise MalformedBatchError([_problem(name, f"larger than {limit} bytes")])
+    return data
 
 
 def pack(
@@ -670,36 +808,231 @@ class DecodedBatch:
     Attributes:
         manifest: its manifest.
         manifest_digest: the SHA-256 of the manifest's bytes (the batch's fingerprint).
-        messages: its messages in file order, payloads not yet checked.
+        messages: its messages in file order, payloads not yet checked. For a parcel read
+            from disk they are read again, line by line, each time they are iterated, and
+            every file's size and SHA-256 are checked again as it is read (a file changed
+            since the check refuses the batch); for a parcel in memory they are a tuple.
     """
 
     manifest: Manifest
     manifest_digest: str
-    messages: tuple[RawMessage, ...]
+    messages: Sequence[RawMessage]
 
 
-def unpack(parcel: Parcel, *, formats: Mapping[str, type[Any]], receiver: str) -> DecodedBatch:
-    """Read and check a batch parcel: manifest, files, checksums, format, ids, counts.
+class _Verified(io.RawIOBase):
+    """A file of a parcel read through the size and SHA-256 its manifest gives: a byte more
+    than the size, or the wrong size or digest at the end, raises `MalformedBatchError`."""
+
+    def __init__(self, raw: BinaryIO, name: str, entry: FileEntry) -> None:
+        super().__init__()
+        self._raw = raw
+        self._name = name
+        self._entry = entry
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._checked = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._entry.size - self._size + 1)
+        data = self._raw.read(want)
+        n = len(data)
+        view[:n] = data
+        self._size += n
+        if self._size > self._entry.size:
+            raise MalformedBatchError(
+                [
+                    _problem(
+                        self._name,
+                        f"more than the {self._entry.size} bytes the manifest says: "
+                        "truncated or altered",
+                    )
+                ]
+            )
+        if n:
+            self._hash.update(data)
+        else:
+            self.verify()
+        return n
+
+    def verify(self) -> None:
+        """Check the size and digest of what was read (at the end of the file)."""
+        if self._checked:
+            return
+        self._checked = True
+        if self._size != self._entry.size:
+            raise MalformedBatchError(
+                [
+                    _problem(
+                        self._name,
+                        f"{self._size} bytes, but the manifest says {self._entry.size}: "
+                        "truncated or altered",
+                    )
+                ]
+            )
+        if self._hash.hexdigest() != self._entry.sha256:
+            raise MalformedBatchError(
+                [
+                    _problem(
+                        self._name, "its SHA-256 differs from the manifest's: altered or damaged"
+                    )
+                ]
+            )
+
+    def drain(self) -> None:
+        """Read (and check) the rest of the file."""
+        while self.readinto(bytearray(_CHUNK_BYTES)):
+            pass
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+class _Kept(io.BufferedReader):
+    """A buffered stream a format cannot close (a text wrapper closing it on its way out
+    would stop the check of the rest); `_Streams.close` closes it."""
+
+    def close(self) -> None:
+        pass
+
+    def release(self) -> None:
+        super().close()
+
+
+class _Streams(Mapping[str, BinaryIO]):
+    """The message files of a batch, each opened (checked as read) when first asked for."""
+
+    def __init__(self, parcel: ParcelSource, files: Mapping[str, FileEntry]) -> None:
+        self._parcel = parcel
+        self._files = files
+        self.opened: dict[str, _Verified] = {}
+        self._buffered: dict[str, _Kept] = {}
+
+    def __getitem__(self, name: str) -> BinaryIO:
+        stream = self._buffered.get(name)
+        if stream is None:
+            entry = self._files[name]
+            verified = _Verified(self._parcel.open(name), name, entry)
+            self.opened[name] = verified
+            stream = _Kept(verified, _CHUNK_BYTES)
+            self._buffered[name] = stream
+        return stream
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def finish(self) -> None:
+        """Read to the end, and check, every file the format opened."""
+        for name, verified in self.opened.items():
+            buffered = self._buffered[name]
+            while buffered.read(_CHUNK_BYTES):
+                pass
+            verified.verify()
+
+    def close(self) -> None:
+        for stream in self._buffered.values():
+            stream.release()
+
+
+class _Messages(Sequence[RawMessage]):
+    """The messages of a checked parcel, decoded afresh (line by line) on each iteration."""
+
+    def __init__(
+        self,
+        parcel: ParcelSource,
+        manifest: Manifest,
+        format_class: type[Any],
+    ) -> None:
+        self._parcel = parcel
+        self._manifest = manifest
+        self._format_class = format_class
+
+    def __iter__(self) -> Iterator[RawMessage]:
+        batch, sender = self._manifest.batch_id, self._manifest.sender
+        streams = _Streams(self._parcel, self._manifest.files)
+        try:
+            yield from self._format_class().decode(streams)
+            streams.finish()
+        except BatchRejectedError as exc:
+            raise type(exc)(exc.problems, batch_id=batch, sender=sender) from None
+        except (TransportError, OSError):
+            raise
+        except (ExchangeError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
+            raise MalformedBatchError(
+                [_problem("messages", f"cannot be read: {type(exc).__name__}: {exc}")],
+                batch_id=batch,
+                sender=sender,
+            ) from None
+        finally:
+            streams.close()
+
+    def __len__(self) -> int:
+        return self._manifest.message_total
+
+    @overload
+    def __getitem__(self, index: int) -> RawMessage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[RawMessage]: ...
+
+    def __getitem__(self, index: int | slice) -> RawMessage | Sequence[RawMessage]:
+        # reads the files again: for looking at a few messages, not for a loop
+        return tuple(self)[index]
+
+
+def _check_file(parcel: ParcelSource, name: str, entry: FileEntry) -> Problem | None:
+    try:
+        with _Verified(parcel.open(name), name, entry) as stream:
+            stream.drain()
+    except UnsafeParcelError:
+        raise
+    except MalformedBatchError as exc:
+        return exc.problems[0]
+    return None
+
+
+def unpack(
+    parcel: ParcelSource, *, formats: Mapping[str, type[Any]], receiver: str
+) -> DecodedBatch:
+    """Read and check a batch parcel: entries, manifest, files, checksums, format, ids, counts.
+
+    In this order, so that nothing is read that should not be: every entry must be a
+    regular file (nothing is read otherwise, and no link is followed); the manifest is read
+    (at most `MAX_MANIFEST_BYTES`); every other file must be listed in it (nothing else is
+    read otherwise); each file's size and SHA-256 are checked while streaming it; then the
+    messages are decoded line by line. No file is ever held in memory whole.
 
     Args:
-        parcel: the parcel received.
+        parcel: the parcel received (`Parcel`, or a parcel on disk).
         formats: the exchange formats known, by ``PLUGIN_NAME`` (classes).
         receiver: this deployment's division code: the batch must be addressed to it.
 
     Raises:
+        UnsafeParcelError: an entry is not a regular file (a symbolic link, a folder, a
+            device, a FIFO, a socket); nothing is read.
         MalformedBatchError: the manifest or a file cannot be read, a file is missing,
             extra, truncated or altered (size or SHA-256), or a message file breaks its
             format; nothing is taken.
         BatchRejectedError: the batch is for another receiver, its format is unknown, a
             message id repeats, or the counts disagree with the manifest.
+        TransportError: a file cannot be opened or read.
     """
-    if MANIFEST_NAME not in parcel.files:
+    entries = check_entries(parcel)
+    if MANIFEST_NAME not in entries:
         raise MalformedBatchError(
-            [_problem("parcel", f"no {MANIFEST_NAME} in the parcel", parcel.name)]
+            [_problem("parcel", f"no {MANIFEST_NAME} in the parcel", parcel.name)],
+            batch_id=_batch_of_name(parcel.name),
         )
-    raw_manifest = parcel.files[MANIFEST_NAME]
-    if len(raw_manifest) > 1 << 20:
-        raise MalformedBatchError([_problem(MANIFEST_NAME, "larger than 1 MiB")])
+    raw_manifest = read_member(parcel, MANIFEST_NAME, MAX_MANIFEST_BYTES)
     manifest = Manifest.from_bytes(raw_manifest)
     batch, sender = manifest.batch_id, manifest.sender
     problems: list[Problem] = []
@@ -718,26 +1051,17 @@ def unpack(parcel: Parcel, *, formats: Mapping[str, type[Any]], receiver: str) -
                 f"{MANIFEST_NAME}:sender", "the batch comes from this deployment itself", sender
             )
         )
-    present = set(parcel.files) - {MANIFEST_NAME}
+    present = set(entries) - {MANIFEST_NAME}
     for name in sorted(present - set(manifest.files)):
-        problems.append(_problem(name, "a file the manifest does not list"))
+        problems.append(_problem(name, "a file the manifest does not list: nothing was read"))
     for name in sorted(set(manifest.files) - present):
         problems.append(_problem(name, "listed in the manifest but missing from the parcel"))
+    if problems:
+        raise MalformedBatchError(problems, batch_id=batch, sender=sender)
     for name, entry in sorted(manifest.files.items()):
-        data = parcel.files.get(name)
-        if data is None:
-            continue
-        if len(data) != entry.size:
-            problems.append(
-                _problem(
-                    name,
-                    f"{len(data)} bytes, but the manifest says {entry.size}: truncated or altered",
-                )
-            )
-        elif hashlib.sha256(data).hexdigest() != entry.sha256:
-            problems.append(
-                _problem(name, "its SHA-256 differs from the manifest's: altered or damaged")
-            )
+        problem = _check_file(parcel, name, entry)
+        if problem is not None:
+            problems.append(problem)
     if problems:
         raise MalformedBatchError(problems, batch_id=batch, sender=sender)
     format_class = formats.get(manifest.format)
@@ -754,19 +1078,14 @@ def unpack(parcel: Parcel, *, formats: Mapping[str, type[Any]], receiver: str) -
             batch_id=batch,
             sender=sender,
         )
-    try:
-        messages = tuple(format_class().decode({n: parcel.files[n] for n in manifest.files}))
-    except BatchRejectedError as exc:
-        raise type(exc)(exc.problems, batch_id=batch, sender=sender) from None
-    except (ExchangeError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
-        raise MalformedBatchError(
-            [_problem("messages", f"cannot be read: {type(exc).__name__}: {exc}")],
-            batch_id=batch,
-            sender=sender,
-        ) from None
-    seen: dict[str, RawMessage] = {}
+    messages = _Messages(parcel, manifest, format_class)
+    in_memory = isinstance(parcel, Parcel)
+    kept: list[RawMessage] = []
+    seen: dict[str, tuple[str, int]] = {}
     counts: dict[str, int] = {}
     for m in messages:
+        if in_memory:
+            kept.append(m)
         if not isinstance(m.id, str) or _ID.fullmatch(m.id) is None:
             problems.append(
                 _problem(
@@ -780,22 +1099,25 @@ def unpack(parcel: Parcel, *, formats: Mapping[str, type[Any]], receiver: str) -
             )
             continue
         if m.id in seen:
-            first = seen[m.id]
+            first_file, first_line = seen[m.id]
             problems.append(
                 _problem(
                     f"{m.file}:{m.line}",
-                    f"message id repeats ({first.file}:{first.line} has it too)",
+                    f"message id repeats ({first_file}:{first_line} has it too)",
                     m.id,
                 )
             )
         else:
-            seen[m.id] = m
+            seen[m.id] = (m.file, m.line)
         counts[m.type] = counts.get(m.type, 0) + 1
+        if sum(counts.values()) > manifest.message_total:
+            break
     if counts != dict(manifest.message_counts):
         problems.append(
             _problem(
                 f"{MANIFEST_NAME}:message_counts",
-                f"the files hold {canonical_json(dict(sorted(counts.items())))}",
+                f"the files hold {canonical_json(dict(sorted(counts.items())))}"
+                + (" or more" if sum(counts.values()) > manifest.message_total else ""),
                 canonical_json(dict(sorted(manifest.message_counts.items()))),
             )
         )
@@ -804,7 +1126,7 @@ def unpack(parcel: Parcel, *, formats: Mapping[str, type[Any]], receiver: str) -
     return DecodedBatch(
         manifest=manifest,
         manifest_digest=hashlib.sha256(raw_manifest).hexdigest(),
-        messages=messages,
+        messages=tuple(kept) if in_memory else messages,
     )
 
 

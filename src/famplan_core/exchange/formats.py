@@ -17,11 +17,11 @@ A provincial format follows the same protocol; the reference is the GB18030 CSV 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
 from famplan_core.errors import Problem
-from famplan_core.exchange.batch import MalformedBatchError, Message, RawMessage
+from famplan_core.exchange.batch import MAX_LINE_BYTES, MalformedBatchError, Message, RawMessage
 
 __all__ = ["MESSAGES_FILE", "ExchangeFormat", "JsonLinesFormat"]
 
@@ -58,11 +58,16 @@ class ExchangeFormat(Protocol):
         """
         ...
 
-    def decode(self, files: Mapping[str, bytes]) -> Iterable[RawMessage]:
+    def decode(self, files: Mapping[str, BinaryIO]) -> Iterable[RawMessage]:
         """The messages of a batch's files, in order, payloads not yet checked.
 
+        Read each file as a stream, a line or a record at a time (a generator is best):
+        never the whole file at once, so that a large batch needs little memory.
+
         Args:
-            files: the message files (every file the manifest lists; already checksummed).
+            files: the message files (every file the manifest lists), each a binary stream
+                opened when first looked up; its size and SHA-256 are checked as it is read,
+                and a stream that does not match the manifest raises `MalformedBatchError`.
 
         Raises:
             MalformedBatchError: a file cannot be read as the format; name the file and line.
@@ -110,15 +115,16 @@ class JsonLinesFormat:
         )
         return {MESSAGES_FILE: text.encode("utf-8")}
 
-    def decode(self, files: Mapping[str, bytes]) -> Iterable[RawMessage]:
-        """The messages of ``messages.jsonl``.
+    def decode(self, files: Mapping[str, BinaryIO]) -> Iterator[RawMessage]:
+        """The messages of ``messages.jsonl``, read line by line.
 
         Args:
             files: the batch's files: exactly ``messages.jsonl``.
 
         Raises:
             MalformedBatchError: another file, bytes that are not UTF-8, a line that is not
-                one JSON object of ``id``, ``type`` and ``payload``, or an empty line.
+                one JSON object of ``id``, ``type`` and ``payload``, a line longer than
+                `MAX_LINE_BYTES`, or an empty line.
         """
         if set(files) != {MESSAGES_FILE}:
             raise MalformedBatchError(
@@ -130,78 +136,77 @@ class JsonLinesFormat:
                     )
                 ]
             )
-        data = files[MESSAGES_FILE]
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad_line = data.count(b"\n", 0, exc.start) + 1
-            raise MalformedBatchError(
-                [
-                    Problem(
-                        path=f"{MESSAGES_FILE}:{bad_line}",
-                        value="",
-                        message=f"not UTF-8 (byte {exc.start}): {exc.reason}",
-                    )
-                ]
-            ) from None
-        if text.startswith("\ufeff"):
-            raise MalformedBatchError(
-                [Problem(path=f"{MESSAGES_FILE}:1", value="", message="a BOM is not allowed")]
-            )
-        if text and not text.endswith("\n"):
-            lines_total = text.count("\n") + 1
-            raise MalformedBatchError(
-                [
-                    Problem(
-                        path=f"{MESSAGES_FILE}:{lines_total}",
-                        value="",
-                        message="the last line has no line end: the file is truncated",
-                    )
-                ]
-            )
+        stream = files[MESSAGES_FILE]
         decoder = json.JSONDecoder(object_pairs_hook=_pairs)
-        found: list[RawMessage] = []
-        for number, line in enumerate(text.split("\n")[:-1], start=1):
+        offset = 0
+        number = 0
+        while data := stream.readline(MAX_LINE_BYTES + 1):
+            number += 1
             where = f"{MESSAGES_FILE}:{number}"
+            if not data.endswith(b"\n"):
+                message = (
+                    f"longer than {MAX_LINE_BYTES} bytes"
+                    if len(data) > MAX_LINE_BYTES
+                    else "the last line has no line end: the file is truncated"
+                )
+                raise MalformedBatchError([Problem(path=where, value="", message=message)])
             try:
-                item = decoder.decode(line)
-            except (ValueError, RecursionError) as exc:
-                raise MalformedBatchError(
-                    [Problem(path=where, value=line[:60], message=f"not one JSON object: {exc}")]
-                ) from None
-            if "\\u" in line and not _unicode(item):
+                line = data[:-1].decode("utf-8")
+            except UnicodeDecodeError as exc:
                 raise MalformedBatchError(
                     [
                         Problem(
                             path=where,
                             value="",
-                            message="an escape gives a lone surrogate: not Unicode text",
+                            message=f"not UTF-8 (byte {offset + exc.start}): {exc.reason}",
                         )
                     ]
-                )
-            if (
-                not isinstance(item, dict)
-                or set(item) != _ENVELOPE
-                or not isinstance(item["id"], str)
-                or not isinstance(item["type"], str)
-                or not isinstance(item["payload"], dict)
-            ):
+                ) from None
+            offset += len(data)
+            if number == 1 and line.startswith("\ufeff"):
                 raise MalformedBatchError(
-                    [
-                        Problem(
-                            path=where,
-                            value=line[:60],
-                            message='expected {"id": text, "type": text, "payload": {...}}',
-                        )
-                    ]
+                    [Problem(path=where, value="", message="a BOM is not allowed")]
                 )
-            found.append(
-                RawMessage(
-                    id=item["id"],
-                    type=item["type"],
-                    payload=item["payload"],
-                    file=MESSAGES_FILE,
-                    line=number,
-                )
+            yield self._message(decoder, line, where, number)
+
+    @staticmethod
+    def _message(decoder: json.JSONDecoder, line: str, where: str, number: int) -> RawMessage:
+        try:
+            item = decoder.decode(line)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedBatchError(
+                [Problem(path=where, value=line[:60], message=f"not one JSON object: {exc}")]
+            ) from None
+        if "\\u" in line and not _unicode(item):
+            raise MalformedBatchError(
+                [
+                    Problem(
+                        path=where,
+                        value="",
+                        message="an escape gives a lone surrogate: not Unicode text",
+                    )
+                ]
             )
-        return found
+        if (
+            not isinstance(item, dict)
+            or set(item) != _ENVELOPE
+            or not isinstance(item["id"], str)
+            or not isinstance(item["type"], str)
+            or not isinstance(item["payload"], dict)
+        ):
+            raise MalformedBatchError(
+                [
+                    Problem(
+                        path=where,
+                        value=line[:60],
+                        message='expected {"id": text, "type": text, "payload": {...}}',
+                    )
+                ]
+            )
+        return RawMessage(
+            id=item["id"],
+            type=item["type"],
+            payload=item["payload"],
+            file=MESSAGES_FILE,
+            line=number,
+        )

@@ -48,7 +48,12 @@ from famplan_core.exchange.batch import (
     is_township,
     payload_hash,
 )
-from famplan_core.exchange.ledger import ExchangeLedger, LedgerMessage, iter_chunks
+from famplan_core.exchange.ledger import (
+    ExchangeLedger,
+    LedgerMessage,
+    StoredMessage,
+    iter_chunks,
+)
 from famplan_core.exchange.messages import (
     MESSAGE_TYPES,
     PROGRAM_CHILD_FIELDS,
@@ -957,6 +962,7 @@ def apply_batch(
     sender = manifest.sender
     ledger = ExchangeLedger(uow.connection)
     stored = ledger.messages("in", sender, (m.id for m in batch.messages))
+    retried: set[str] = set()  # quarantined before, sent again unchanged: tried again
     reg = _Register(uow.connection, division, sender, today)
 
     checked: list[tuple[RawMessage, MessageType | None, dict[str, str], list[Problem]]] = []
@@ -964,8 +970,11 @@ def apply_batch(
     refs: set[str] = set()
     for m in batch.messages:
         if m.id in stored:
-            checked.append((m, None, {}, []))
-            continue
+            if _is_retry(stored[m.id], m):
+                retried.add(m.id)
+            else:
+                checked.append((m, None, {}, []))
+                continue
         where = f"{m.file}:{m.line}"
         t = MESSAGE_TYPES.get(m.type)
         if t is None:
@@ -991,13 +1000,15 @@ def apply_batch(
 
     outcomes: list[MessageOutcome] = []
     new_rows: list[LedgerMessage] = []
+    retried_rows: list[LedgerMessage] = []
     quarantine: list[QuarantinedRow] = []
     replies: list[tuple[str, str, dict[str, str]]] = []
     applied = duplicates = 0
     for m, t, clean, problems in checked:
         where = f"{m.file}:{m.line}"
         previous = stored.get(m.id)
-        if previous is not None:
+        kept = retried_rows if m.id in retried else new_rows
+        if previous is not None and m.id not in retried:
             if previous.payload_hash == m.payload_hash:
                 duplicates += 1
                 outcomes.append(
@@ -1040,7 +1051,7 @@ def apply_batch(
                 reasons = (held.reason,)
         if problems:
             outcomes.append(MessageOutcome(id=m.id, outcome="rejected", reasons=reasons))
-            new_rows.append(
+            kept.append(
                 LedgerMessage(
                     message_id=m.id,
                     message_type=m.type[:40],
@@ -1063,7 +1074,7 @@ def apply_batch(
         replies.extend(changes.replies)
         applied += 1
         outcomes.append(MessageOutcome(id=m.id, outcome="accepted"))
-        new_rows.append(
+        kept.append(
             LedgerMessage(
                 message_id=m.id,
                 message_type=m.type,
@@ -1087,8 +1098,9 @@ def apply_batch(
         recorded_at=uow.recorded_at,
         uow_id=uow.id,
     )
-    if quarantine:
-        uow.record_quarantine(quarantine)
+    fresh_entries = _retried_again(uow, ledger, sender, manifest.batch_id, retried_rows, quarantine)
+    if fresh_entries:
+        uow.record_quarantine(fresh_entries)
     reply_counts = _queue_replies(ledger, uow, division, replies)
     receipt = Receipt(
         batch_id=manifest.batch_id,
@@ -1284,3 +1296,51 @@ def _queue_replies(
         )
         counts[partner] = len(fresh)
     return counts
+
+
+def _is_retry(previous: StoredMessage, message: RawMessage) -> bool:
+    """A message quarantined before and received again unchanged is tried again (its cause
+    may have been fixed since); one applied before is a replay, and another payload under
+    the same id is a conflict, whatever happened to the first."""
+    return previous.outcome == "quarantined" and previous.payload_hash == message.payload_hash
+
+
+def _retried_again(
+    uow: Any,
+    ledger: ExchangeLedger,
+    sender: str,
+    batch_id: str,
+    rows: Sequence[LedgerMessage],
+    quarantine: list[QuarantinedRow],
+) -> list[QuarantinedRow]:
+    """Record the outcome of messages tried again; returns the quarantine rows still to add.
+
+    A message applied now closes its open quarantine entries (resolved); one refused again
+    keeps its open entry (with the new reasons in the ledger) rather than adding another.
+    """
+    if not rows:
+        return quarantine
+    ledger.retried_messages(
+        direction="in",
+        partner=sender,
+        batch_id=batch_id,
+        messages=rows,
+        recorded_at=uow.recorded_at,
+        uow_id=uow.id,
+    )
+    outcome = {r.message_id: r.outcome for r in rows}
+    open_entries: dict[str, list[int]] = {}
+    for entry in uow.list_quarantine(status="open"):
+        raw = entry.row.raw
+        if entry.row.file.startswith("exchange:") and raw.get("sender") == sender:
+            mid = raw.get("message_id")
+            if mid in outcome:
+                open_entries.setdefault(str(mid), []).append(entry.id)
+    fixed = [i for mid, ids in open_entries.items() if outcome[mid] == "applied" for i in ids]
+    if fixed:
+        uow.resolve_quarantine(fixed)
+    return [
+        q
+        for q in quarantine
+        if not (q.raw.get("message_id") in outcome and q.raw.get("message_id") in open_entries)
+    ]

@@ -5,8 +5,12 @@ connection: inside a unit of work to write (everything a batch does is one trans
 its audit entry), inside a reader's snapshot to look. Every message is kept by (direction,
 partner, message id) with the SHA-256 of its payload:
 
-* a message seen again with the same payload is a replay: nothing to do;
-* the same id with another payload is a conflict, refused;
+* a message applied before and seen again with the same payload is a replay: nothing to do
+  (its stored outcome goes back in the receipt);
+* a message quarantined before and seen again with the same payload is tried again, since
+  its cause (e.g. a person missing from the register) may have been fixed: the ledger keeps
+  ``quarantined`` apart from ``applied`` for that;
+* the same id with another payload is a conflict, refused, whatever the first one's outcome;
 * a batch seen again with the same manifest returns the receipt stored for it.
 """
 
@@ -304,6 +308,67 @@ class ExchangeLedger:
             if rows:
                 self.connection.execute(xt.exchange_messages.insert(), rows)
 
+    def retried_messages(
+        self,
+        *,
+        direction: str,
+        partner: str,
+        batch_id: str,
+        messages: Sequence[LedgerMessage],
+        recorded_at: dt.datetime,
+        uow_id: int,
+    ) -> int:
+        """Record the new outcome of messages quarantined before and received again.
+
+        Only a message still ``quarantined`` changes (one applied is never touched): it
+        takes the new batch, outcome, reasons and subject.
+
+        Args:
+            direction: ``in``.
+            partner: the sender.
+            batch_id: the batch it came again in.
+            messages: the messages, each stored before as quarantined.
+            recorded_at: the record time.
+            uow_id: the unit of work.
+
+        Returns:
+            How many messages changed.
+        """
+        m = xt.exchange_messages
+        statement = (
+            m.update()
+            .where(
+                m.c.direction == direction,
+                m.c.partner == partner,
+                m.c.message_id == sa.bindparam("mid"),
+                m.c.outcome == "quarantined",
+                m.c.payload_hash == sa.bindparam("hash"),
+            )
+            .values(
+                batch_id=batch_id,
+                outcome=sa.bindparam("o"),
+                reasons=sa.bindparam("r"),
+                subject_id=sa.bindparam("s"),
+                recorded_at=_utc(recorded_at),
+                uow_id=uow_id,
+            )
+        )
+        params = [
+            {
+                "mid": msg.message_id,
+                "hash": msg.payload_hash,
+                "o": msg.outcome,
+                "r": _json(list(msg.reasons)) if msg.reasons else None,
+                "s": msg.subject_id or None,
+            }
+            for msg in messages
+        ]
+        changed = 0
+        for start in range(0, len(params), 20_000):
+            result = self.connection.execute(statement, params[start : start + 20_000])
+            changed += max(result.rowcount, 0)
+        return changed
+
     def set_outcomes(
         self,
         *,
@@ -311,6 +376,7 @@ class ExchangeLedger:
         partner: str,
         outcomes: Mapping[str, tuple[str, tuple[str, ...]]],
         batch_id: str | None = None,
+        in_batch: str | None = None,
     ) -> int:
         """Change the outcome (and reasons) of stored messages.
 
@@ -319,6 +385,7 @@ class ExchangeLedger:
             partner: the other side.
             outcomes: message id → (outcome, reasons).
             batch_id: also set their batch (queued messages leaving in a batch).
+            in_batch: change only messages of this batch (a receipt's); others are left.
 
         Returns:
             How many messages changed.
@@ -328,15 +395,14 @@ class ExchangeLedger:
         values: dict[str, Any] = {"outcome": sa.bindparam("o"), "reasons": sa.bindparam("r")}
         if batch_id is not None:
             values["batch_id"] = batch_id
-        statement = (
-            m.update()
-            .where(
-                m.c.direction == direction,
-                m.c.partner == partner,
-                m.c.message_id == sa.bindparam("mid"),
-            )
-            .values(**values)
+        statement = m.update().where(
+            m.c.direction == direction,
+            m.c.partner == partner,
+            m.c.message_id == sa.bindparam("mid"),
         )
+        if in_batch is not None:
+            statement = statement.where(m.c.batch_id == in_batch)
+        statement = statement.values(**values)
         params = [
             {"mid": mid, "o": outcome, "r": _json(list(reasons)) if reasons else None}
             for mid, (outcome, reasons) in outcomes.items()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,17 +45,23 @@ from famplan_core.errors import (
 )
 from famplan_core.exchange.batch import (
     MANIFEST_NAME,
+    MAX_FILE_BYTES,
+    MAX_MANIFEST_BYTES,
     RECEIPT_NAME,
     BatchRejectedError,
     ConflictError,
     MalformedBatchError,
     Manifest,
     Message,
-    Parcel,
+    ParcelSource,
     Receipt,
     TransportError,
+    UnsafeParcelError,
+    check_entries,
     check_partner,
     pack,
+    parcel_name_parts,
+    read_member,
     unpack,
 )
 from famplan_core.exchange.formats import ExchangeFormat, JsonLinesFormat
@@ -68,7 +75,7 @@ from famplan_core.exchange.ledger import (
 from famplan_core.exchange.messages import VERIFIABLE_PROGRAMS, minimise
 from famplan_core.exchange.outbound import derived_messages
 from famplan_core.exchange.reconcile import ReconcileReport, reconcile
-from famplan_core.exchange.transports import ExchangeTransport, FolderTransport, read_parcel
+from famplan_core.exchange.transports import ExchangeTransport, FolderParcel, FolderTransport
 from famplan_core.ports import QuarantineEntry
 from famplan_core.storage import exchange_tables as xt
 from famplan_core.storage.sql import SqlStorage
@@ -76,6 +83,8 @@ from famplan_core.storage.tables import RECORD_KINDS
 
 __all__ = [
     "PLUGIN_SETTINGS",
+    "RECEIPT_BASE_BYTES",
+    "RECEIPT_MESSAGE_BYTES",
     "ExchangeService",
     "ExchangeSettings",
     "ExchangeStatus",
@@ -84,6 +93,12 @@ __all__ = [
     "QueuedRequest",
     "exchange_service",
 ]
+
+RECEIPT_BASE_BYTES = 64 << 10
+"""The most a receipt may hold besides its messages' lines (64 KiB)."""
+
+RECEIPT_MESSAGE_BYTES = 16 << 10
+"""The most a receipt may hold for each message of the batch it answers (16 KiB)."""
 
 PLUGIN_SETTINGS = "core-exchange"
 """The name of the ``[plugins.<name>]`` table holding the exchange settings."""
@@ -181,14 +196,16 @@ class ImportOutcome:
         parcel: the parcel's name.
         kind: ``batch`` or ``receipt``.
         status: ``applied`` (a batch taken), ``replayed`` (a batch taken before: nothing
-            changed), ``rejected`` (refused whole), ``settled`` (a receipt recorded),
-            ``unchanged`` (a receipt already recorded) or ``unknown`` (a receipt for no
-            batch of ours).
+            changed), ``rejected`` (refused whole), ``quarantined`` (set aside unread: it
+            holds a symbolic link, a folder, a device or a FIFO), ``failed`` (it could not
+            be read now, e.g. no permission: left where it is, tried again next time),
+            ``settled`` (a receipt recorded), ``unchanged`` (a receipt already recorded) or
+            ``unknown`` (a receipt for no batch of ours).
         receipt: the receipt sent back (a batch) or received (a receipt), if any.
         applied: messages applied.
         quarantined: messages quarantined.
         duplicates: messages received before.
-        reasons: why a batch was refused.
+        reasons: why a parcel was refused, quarantined or failed.
     """
 
     parcel: str
@@ -679,7 +696,7 @@ class ExchangeService:
 
     def import_parcel(
         self,
-        parcel: Parcel,
+        parcel: ParcelSource,
         *,
         actor: str,
         recorded_at: dt.datetime,
@@ -689,7 +706,8 @@ class ExchangeService:
         """Take one parcel: a batch (applied, replayed or refused) or a receipt.
 
         Args:
-            parcel: the parcel.
+            parcel: the parcel: a `Parcel` in memory, or one on disk read as a stream
+                (`famplan_core.exchange.transports.FolderParcel`).
             actor: who imports.
             recorded_at: the record time.
             today: the processing date (dates after it are refused).
@@ -698,16 +716,18 @@ class ExchangeService:
         Raises:
             BatchRejectedError: the batch is refused whole (`MalformedBatchError` for a file
                 that cannot be read, `ConflictError` for a batch id seen with other
-                content); nothing is stored, and a rejection receipt goes back.
+                content, `UnsafeParcelError` for an entry that is not a regular file);
+                nothing is stored, and a rejection receipt goes back.
             MalformedBatchError: the parcel's name or a receipt cannot be read.
+            TransportError: a file of the parcel cannot be opened now.
         """
-        if parcel.kind == "receipt":
+        if parcel_name_parts(parcel.name)[0] == "receipt":
             return self._take_receipt(parcel, actor=actor, recorded_at=recorded_at)
         when = _naive(recorded_at)
-        replayed = self._seen_before(parcel, when)
-        if replayed is not None:
-            return replayed
         try:
+            replayed = self._seen_before(parcel, when)
+            if replayed is not None:
+                return replayed
             decoded = unpack(parcel, formats=self.formats, receiver=self.division)
             manifest = decoded.manifest
             with self.storage.reader() as reader:
@@ -731,7 +751,7 @@ class ExchangeService:
                         manifest_digest=decoded.manifest_digest,
                         fmt=manifest.format,
                         status="applied",
-                        message_count=len(decoded.messages),
+                        message_count=manifest.message_total,
                         receipt=result.receipt,
                         recorded_at=uow.recorded_at,
                         uow_id=uow.id,
@@ -791,17 +811,21 @@ class ExchangeService:
             duplicates=result.duplicates,
         )
 
-    def _seen_before(self, parcel: Parcel, when: dt.datetime) -> ImportOutcome | None:
+    def _seen_before(self, parcel: ParcelSource, when: dt.datetime) -> ImportOutcome | None:
         """The stored answer to a batch whose manifest was received before, unread again.
 
         The manifest carries every file's SHA-256, so the same manifest is the same batch
-        (a damaged file would change nothing anyway: the batch was applied before).
+        (a damaged file would change nothing anyway: the batch was applied before). A parcel
+        holding anything but regular files is refused first (`UnsafeParcelError`).
         """
-        raw = parcel.files.get(MANIFEST_NAME)
-        if raw is None or len(raw) > 1 << 20:
+        entries = check_entries(parcel)
+        if entries.get(MANIFEST_NAME) != "file":
             return None
         try:
+            raw = read_member(parcel, MANIFEST_NAME, MAX_MANIFEST_BYTES)
             manifest = Manifest.from_bytes(raw)
+        except UnsafeParcelError:
+            raise
         except MalformedBatchError:
             return None
         if manifest.receiver != self.division:
@@ -813,7 +837,7 @@ class ExchangeService:
         return self._replayed(parcel, seen, seen.manifest_digest, when)
 
     def _replayed(
-        self, parcel: Parcel, seen: BatchRecord, digest: str, when: dt.datetime
+        self, parcel: ParcelSource, seen: BatchRecord, digest: str, when: dt.datetime
     ) -> ImportOutcome:
         if seen.manifest_digest != digest:
             raise ConflictError(
@@ -835,14 +859,29 @@ class ExchangeService:
         )
 
     def _take_receipt(
-        self, parcel: Parcel, *, actor: str, recorded_at: dt.datetime
+        self, parcel: ParcelSource, *, actor: str, recorded_at: dt.datetime
     ) -> ImportOutcome:
-        data = parcel.files.get(RECEIPT_NAME)
-        if data is None or set(parcel.files) != {RECEIPT_NAME}:
+        """Record a receipt for one of our batches.
+
+        It is matched to its batch by partner and batch id, and the parcel's name must say
+        the same as its content (who sends it, to whom, for which batch); it marks only the
+        messages that are in that batch now (a message named that is not is left alone),
+        checked again inside the unit of work that writes. A receipt is one JSON document,
+        read whole: it may hold at most `RECEIPT_BASE_BYTES` and `RECEIPT_MESSAGE_BYTES` per
+        message of the batch its name answers, so a partner cannot make it large.
+        """
+        entries = check_entries(parcel)
+        if set(entries) != {RECEIPT_NAME}:
             raise MalformedBatchError(
                 [_problem("parcel", f"a receipt parcel holds {RECEIPT_NAME} only", parcel.name)]
             )
-        receipt = Receipt.from_json(data)
+        _kind, named_sender, named_receiver, named_batch = parcel_name_parts(parcel.name)
+        with self.storage.reader() as reader:
+            named = ExchangeLedger(reader.connection).batch("out", named_sender, named_batch)
+        limit = RECEIPT_BASE_BYTES + (0 if named is None else named.message_count) * (
+            RECEIPT_MESSAGE_BYTES
+        )
+        receipt = Receipt.from_json(read_member(parcel, RECEIPT_NAME, min(limit, MAX_FILE_BYTES)))
         if receipt.receiver != self.division:
             raise BatchRejectedError(
                 [
@@ -854,6 +893,29 @@ class ExchangeService:
                 ],
                 batch_id=receipt.batch_id,
             )
+        if (named_sender, named_receiver, named_batch) != (
+            receipt.sender,
+            receipt.receiver,
+            receipt.batch_id,
+        ):
+            raise BatchRejectedError(
+                [
+                    _problem(
+                        "parcel",
+                        f"the parcel is named for batch {named_batch} from {named_sender} to "
+                        f"{named_receiver}, but its receipt answers batch {receipt.batch_id} "
+                        f"from {receipt.sender} to {receipt.receiver}",
+                        parcel.name,
+                    )
+                ],
+                batch_id=named_batch,
+            )
+        ids = [m.id for m in receipt.messages]
+        if len(set(ids)) != len(ids):
+            raise BatchRejectedError(
+                [_problem(f"{RECEIPT_NAME}:messages", "a message id is answered twice")],
+                batch_id=receipt.batch_id,
+            )
         with self.storage.reader() as reader:
             ledger = ExchangeLedger(reader.connection)
             record = ledger.batch("out", receipt.sender, receipt.batch_id)
@@ -861,36 +923,37 @@ class ExchangeService:
                 return ImportOutcome(
                     parcel=parcel.name, kind="receipt", status="unknown", receipt=receipt
                 )
-            sent = ledger.messages("out", receipt.sender, (m.id for m in receipt.messages))
+            outcomes, foreign = _receipt_outcomes(reader.connection, receipt)
+        notes = (
+            (
+                f"{len(foreign)} message(s) it names are not in batch {receipt.batch_id}: "
+                f"left alone ({', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''})",
+            )
+            if foreign
+            else ()
+        )
         status = "acknowledged" if receipt.status == "accepted" else "rejected"
-        outcomes: dict[str, tuple[str, tuple[str, ...]]] = {}
-        for m in receipt.messages:
-            stored = sent.get(m.id)
-            if (
-                stored is not None
-                and stored.batch_id == receipt.batch_id
-                and (stored.outcome, stored.reasons) != (m.outcome, m.reasons)
-            ):
-                outcomes[m.id] = (m.outcome, m.reasons)
-        if receipt.status == "rejected":
-            with self.storage.reader() as reader:
-                batch_messages = _messages_of_batch(
-                    reader.connection, receipt.sender, receipt.batch_id
-                )
-            for mid, outcome in batch_messages.items():
-                if outcome != "rejected":
-                    outcomes[mid] = ("rejected", receipt.reasons)
         if record.status == status and record.receipt == receipt and not outcomes:
             return ImportOutcome(
-                parcel=parcel.name, kind="receipt", status="unchanged", receipt=receipt
+                parcel=parcel.name,
+                kind="receipt",
+                status="unchanged",
+                receipt=receipt,
+                reasons=notes,
             )
         with self.storage.unit_of_work(
             actor=actor, recorded_at=recorded_at, operation="exchange-receipt"
         ) as uow:
             ledger = ExchangeLedger(uow.connection)
             ledger.settle_batch(receipt.sender, receipt.batch_id, receipt)
+            outcomes, _foreign = _receipt_outcomes(uow.connection, receipt)
             if outcomes:
-                ledger.set_outcomes(direction="out", partner=receipt.sender, outcomes=outcomes)
+                ledger.set_outcomes(
+                    direction="out",
+                    partner=receipt.sender,
+                    outcomes=outcomes,
+                    in_batch=receipt.batch_id,
+                )
             uow.audit(
                 receipt={
                     "batch_id": receipt.batch_id,
@@ -898,15 +961,18 @@ class ExchangeService:
                     "status": receipt.status,
                 }
             )
-        return ImportOutcome(parcel=parcel.name, kind="receipt", status="settled", receipt=receipt)
+        return ImportOutcome(
+            parcel=parcel.name, kind="receipt", status="settled", receipt=receipt, reasons=notes
+        )
 
     def import_path(
         self, path: Path, *, actor: str, recorded_at: dt.datetime, today: dt.date
     ) -> list[ImportOutcome]:
         """Import a parcel folder, or every parcel in a folder of parcels (e.g. an inbox).
 
-        A batch refused whole is reported (status ``rejected``), not raised, so that the
-        others are taken.
+        Each parcel is taken on its own: one refused whole (``rejected``), set aside as
+        unsafe (``quarantined``) or unreadable (``failed``) is reported, not raised, so that
+        the others are taken.
 
         Args:
             path: a parcel folder, or a folder holding parcel folders.
@@ -919,37 +985,57 @@ class ExchangeService:
         """
         if not path.is_dir():
             raise ExchangeError(f"{path}: no such folder")
-        if any(p.is_file() for p in path.iterdir()):
+        children = [p for p in path.iterdir() if not p.name.startswith(".")]
+        single = path.name.startswith(("batch_", "receipt_")) or any(
+            p.is_symlink() or not p.is_dir() for p in children
+        )
+        if single:
             paths = [path]
         else:
-            paths = sorted(
-                (p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                key=lambda p: (p.name.startswith("receipt_"), p.name),
-            )
-        outcomes: list[ImportOutcome] = []
-        for p in paths:
-            outcomes.append(
-                self._import_one(read_parcel(p), actor=actor, recorded_at=recorded_at, today=today)
-            )
-        return outcomes
+            paths = sorted(children, key=lambda p: (p.name.startswith("receipt_"), p.name))
+        return [
+            self._import_one(FolderParcel(p), actor=actor, recorded_at=recorded_at, today=today)
+            for p in paths
+        ]
 
     def _import_one(
-        self, parcel: Parcel, *, actor: str, recorded_at: dt.datetime, today: dt.date
+        self, parcel: ParcelSource, *, actor: str, recorded_at: dt.datetime, today: dt.date
     ) -> ImportOutcome:
+        """Import one parcel, whatever happens to it: its outcome is always reported."""
+        kind = "receipt" if parcel.name.startswith("receipt_") else "batch"
         try:
             return self.import_parcel(parcel, actor=actor, recorded_at=recorded_at, today=today)
+        except UnsafeParcelError as error:
+            return ImportOutcome(
+                parcel=parcel.name,
+                kind=kind,
+                status="quarantined",
+                reasons=tuple(str(p) for p in error.problems),
+            )
         except BatchRejectedError as error:
             return ImportOutcome(
                 parcel=parcel.name,
-                kind="receipt" if parcel.name.startswith("receipt_") else "batch",
+                kind=kind,
                 status="rejected",
                 reasons=tuple(str(p) for p in error.problems),
+            )
+        except (TransportError, OSError) as error:
+            return ImportOutcome(
+                parcel=parcel.name,
+                kind=kind,
+                status="failed",
+                reasons=(f"{type(error).__name__}: {error}",),
             )
 
     def receive(
         self, *, actor: str, recorded_at: dt.datetime, today: dt.date
     ) -> list[ImportOutcome]:
-        """Import every parcel the transport has, then file each away; send what is pending.
+        """Import every parcel the transport has, each on its own, file each away, and send
+        what is pending.
+
+        A parcel that is refused is filed as rejected, one holding anything but regular files
+        as quarantined, and one that cannot be read now stays where it is (``failed``); none
+        of them stops the others, and every parcel's outcome is returned.
 
         Args:
             actor: who imports.
@@ -961,7 +1047,18 @@ class ExchangeService:
         outcomes: list[ImportOutcome] = []
         for parcel in list(self.transport.receive()):
             outcome = self._import_one(parcel, actor=actor, recorded_at=recorded_at, today=today)
-            self.transport.done(parcel, rejected=outcome.status == "rejected")
+            if outcome.status != "failed":
+                try:
+                    self.transport.done(
+                        parcel,
+                        rejected=outcome.status == "rejected",
+                        quarantined=outcome.status == "quarantined",
+                    )
+                except (TransportError, OSError) as exc:
+                    outcome = attrs.evolve(
+                        outcome,
+                        reasons=(*outcome.reasons, f"not filed away: {exc}"),
+                    )
             outcomes.append(outcome)
         self.flush_outbox(actor=actor, recorded_at=recorded_at)
         return outcomes
@@ -1021,30 +1118,51 @@ def _problem(path: str, message: str, value: str = "") -> Problem:
     return Problem(path=path, value=value, message=message)
 
 
-def _sender_of(parcel: Parcel) -> str:
+def _sender_of(parcel: ParcelSource) -> str:
     try:
-        return parcel.sender
+        return parcel_name_parts(parcel.name)[1]
     except MalformedBatchError:
         return ""
 
 
-def _batch_of(parcel: Parcel) -> str:
+def _batch_of(parcel: ParcelSource) -> str:
     try:
-        return parcel.batch_id
+        return parcel_name_parts(parcel.name)[3]
     except MalformedBatchError:
         return ""
 
 
-def _messages_of_batch(connection: sa.Connection, partner: str, batch_id: str) -> dict[str, str]:
+def _messages_of_batch(connection: sa.Connection, partner: str, batch_id: str) -> dict[str, Any]:
     m = xt.exchange_messages.c
     return {
-        str(r[0]): str(r[1])
+        str(r[0]): (str(r[1]), tuple(json.loads(r[2])) if r[2] else ())
         for r in connection.execute(
-            sa.select(m.message_id, m.outcome).where(
+            sa.select(m.message_id, m.outcome, m.reasons).where(
                 m.direction == "out", m.partner == partner, m.batch_id == batch_id
             )
         )
     }
+
+
+def _receipt_outcomes(
+    connection: sa.Connection, receipt: Receipt
+) -> tuple[dict[str, tuple[str, tuple[str, ...]]], list[str]]:
+    """The outcomes a receipt changes (only of messages in the batch it answers), and the
+    ids it names that are not in that batch (left alone)."""
+    in_batch = _messages_of_batch(connection, receipt.sender, receipt.batch_id)
+    outcomes: dict[str, tuple[str, tuple[str, ...]]] = {}
+    foreign: list[str] = []
+    for m in receipt.messages:
+        stored = in_batch.get(m.id)
+        if stored is None:
+            foreign.append(m.id)
+        elif stored != (m.outcome, m.reasons):
+            outcomes[m.id] = (m.outcome, m.reasons)
+    if receipt.status == "rejected":
+        for mid, (outcome, _reasons) in in_batch.items():
+            if outcome != "rejected":
+                outcomes[mid] = ("rejected", receipt.reasons)
+    return outcomes, foreign
 
 
 def exchange_service(township: _TownshipLike) -> ExchangeService:

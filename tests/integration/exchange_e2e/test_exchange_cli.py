@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -205,3 +206,40 @@ def test_a_held_message_is_reviewed_side_by_side_then_discarded_or_applied(
     unknown = run_famplan("exchange", "review", "show", "999", cwd=g)
     assert unknown.returncode == 1
     assert "no such entry" in unknown.stderr
+
+
+def test_every_parcel_of_the_inbox_is_taken_on_its_own_and_reported(
+    towns: tuple[Path, Path, Hub],
+) -> None:
+    g, h, hub = towns
+    famplan_json("exchange", "export", "--to", H, cwd=g)
+    hub.step()
+    inbox = h / "exchange" / "inbox"
+    (good,) = inbox.iterdir()
+    # a parcel whose message file is a link to a file of the receiver's own
+    evil = inbox / f"batch_{G}_{H}_{G}-evil"
+    shutil.copytree(good, evil)
+    (evil / "messages.jsonl").unlink()
+    (evil / "messages.jsonl").symlink_to(h / "famplan.toml")
+    done = run_famplan("exchange", "import", "--json", cwd=h)
+    assert done.returncode == 1, done.stderr
+    parcels = {p["parcel"]: p for p in json.loads(done.stdout)["parcels"]}
+    assert {name: p["status"] for name, p in parcels.items()} == {
+        good.name: "applied",
+        evil.name: "quarantined",
+    }
+    assert parcels[good.name]["applied"] == 2
+    assert "symbolic link" in parcels[evil.name]["reasons"][0]
+    assert (h / "exchange" / "quarantine" / evil.name / "messages.jsonl").is_symlink()
+    # the human table names every parcel too, and why one was set aside
+    processed = h / "exchange" / "processed" / good.name
+    shutil.copytree(processed, inbox / good.name)
+    fifo = inbox / f"batch_{G}_{H}_{G}-fifo"
+    shutil.copytree(processed, fifo)
+    (fifo / "messages.jsonl").unlink()
+    os.mkfifo(fifo / "messages.jsonl")
+    shown = run_famplan("exchange", "import", cwd=h)
+    assert shown.returncode == 1, shown.stderr
+    assert "replayed" in shown.stdout
+    assert f"quarantined {fifo.name}: messages.jsonl" in shown.stdout.replace("\n", "")
+    assert "Traceback" not in shown.stderr

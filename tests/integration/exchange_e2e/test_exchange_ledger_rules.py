@@ -252,11 +252,12 @@ def test_a_replayed_batch_returns_the_stored_receipt_and_changes_nothing(
     # the receipt went back twice: after the import (outbox) and on the replay (directly)
     receipts = [Receipt.from_json(p.files["receipt.json"]) for p in recorder.sent]
     assert receipts == [first.receipt, first.receipt]
-    # the same messages in a new batch: duplicates, nothing applied again
+    # the same messages in a new batch: those applied are duplicates, nothing applied again;
+    # those quarantined are tried again (their cause is not fixed: quarantined again)
     repeat = service.import_parcel(
         province_batch(EVENTS, minute=5), actor="clerk", recorded_at=clock(), today=TODAY
     )
-    assert (repeat.applied, repeat.quarantined, repeat.duplicates) == (0, 0, len(EVENTS))
+    assert (repeat.applied, repeat.quarantined, repeat.duplicates) == (0, 4, 4)
     assert repeat.receipt is not None
     assert first.receipt is not None
     assert [m.outcome for m in repeat.receipt.messages] == [

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import ClassVar, Final
+from typing import IO, BinaryIO, ClassVar, Final
 
 import attrs
 
@@ -319,40 +319,30 @@ class ProvinceCsvFormat:
                 ) from None
         return files
 
-    def decode(self, files: Mapping[str, bytes]) -> Iterable[RawMessage]:
-        """The messages of the profile's files.
+    def decode(self, files: Mapping[str, BinaryIO]) -> Iterator[RawMessage]:
+        """The messages of the profile's files, read record by record.
 
         Args:
-            files: the batch's files.
+            files: the batch's files, as binary streams.
 
         Raises:
             MalformedBatchError: a file the profile does not know, bytes that are not
                 GB18030, broken CSV quoting, a heading row that is not the file's, or a row
                 of the wrong width; the path names the file and the line.
         """
-        found: list[RawMessage] = []
-        for name in sorted(files, key=lambda n: list(_BY_FILE).index(n) if n in _BY_FILE else -1):
-            profile = _BY_FILE.get(name)
-            if profile is None:
+        for name in files:
+            if name not in _BY_FILE:
                 raise _malformed(
                     name,
                     "not a file of the province-csv profile; its files are " + ", ".join(_BY_FILE),
                 )
-            data = files[name]
-            try:
-                text = data.decode(GB18030_2022_CODEC)
-            except UnicodeDecodeError as exc:
-                line = data.count(b"\n", 0, exc.start) + 1
-                raise _malformed(
-                    f"{name}:{line}", f"not GB18030 (byte {exc.start}): {exc.reason}"
-                ) from None
-            found.extend(_read(profile, name, text))
-        return found
+        for name in sorted(files, key=list(_BY_FILE).index):
+            text = io.TextIOWrapper(files[name], encoding=GB18030_2022_CODEC, newline="")
+            yield from _read(_BY_FILE[name], name, text)
 
 
-def _read(profile: TypeProfile, name: str, text: str) -> list[RawMessage]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    found: list[RawMessage] = []
+def _read(profile: TypeProfile, name: str, text: IO[str]) -> Iterator[RawMessage]:
+    reader = csv.reader(text, strict=True)
     try:
         heading = next(reader, None)
         if heading is None:
@@ -378,15 +368,16 @@ def _read(profile: TypeProfile, name: str, text: str) -> list[RawMessage]:
                 for column, cell in zip(profile.columns, cells[1:], strict=True)
                 if cell.strip()
             }
-            found.append(
-                RawMessage(
-                    id=cells[0].strip(),
-                    type=profile.message_type,
-                    payload=payload,
-                    file=name,
-                    line=line,
-                )
+            yield RawMessage(
+                id=cells[0].strip(),
+                type=profile.message_type,
+                payload=payload,
+                file=name,
+                line=line,
             )
     except csv.Error as exc:
         raise _malformed(f"{name}:{reader.line_num}", f"broken CSV: {exc}") from None
-    return found
+    except UnicodeDecodeError as exc:
+        raise _malformed(
+            f"{name}:{reader.line_num + 1}", f"not GB18030 near this line: {exc.reason}"
+        ) from None
