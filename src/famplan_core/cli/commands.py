@@ -16,6 +16,7 @@ from famplan_core.config import (
     render_config,
 )
 from famplan_core.errors import ConfigurationError, ValidationError
+from famplan_core.files import private_folder, write_private
 from famplan_core.model.identity import CitizenId, DivisionCode
 from famplan_core.plugin_manager import PluginManager
 
@@ -62,22 +63,23 @@ def init(
     if target.exists() and not force:
         raise ConfigurationError(f"{target} already exists; use --force to overwrite it")
     installed = {i.name: i.enabled for i in PluginManager.assemble().plugins() if not i.default}
-    directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(
+    private_folder(directory)
+    write_private(
+        target,
         render_config(
             division=code.value, name=name.strip(), plugins=installed, storage_url=storage_url
         ),
-        "utf-8",
     )
     config = load_config(target)
     from famplan_core.township import Township
 
-    revision = Township(config).upgrade_database()
+    township = Township(config)
+    revision = township.upgrade_database()
     result = {
         "config": str(target.resolve()),
         "division": code.value,
         "name": name.strip(),
-        "storage": config.storage_url(),
+        "storage": township.storage_display_url,
         "plugins": sorted(installed),
         "schema_revision": revision,
     }
@@ -85,7 +87,7 @@ def init(
         echo_json(result)
         return
     ctx.console.print(f"Made {target} for {name.strip()} ({code.value}).")
-    ctx.console.print(f"The register will be stored in {config.storage_url()}.")
+    ctx.console.print(f"The register will be stored in {township.storage_display_url}.")
     ctx.console.print(f"Next: cd {directory} && famplan plugins")
 
 

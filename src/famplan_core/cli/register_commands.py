@@ -68,7 +68,7 @@ def db() -> None:
 def db_upgrade(ctx: Context, revision: str, as_json: bool) -> None:
     """Create the database, or bring its schema to the newest revision (Alembic migrations)."""
     current = ctx.township.upgrade_database(revision)
-    url = ctx.township.config.storage_url()
+    url = ctx.township.storage_display_url
     if as_json:
         echo_json({"storage": url, "revision": current})
         return

@@ -17,6 +17,7 @@ import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
 from famplan_core.errors import ConfigurationError
+from famplan_core.files import write_private
 
 __all__ = ["report"]
 
@@ -161,7 +162,7 @@ def report(
         sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.buffer.flush()
         return
-    out.write_bytes(buffer.getvalue())
+    write_private(out, buffer.getvalue())
     summary = {"out": str(out), "format": fmt, **result.metadata()}
     summary["tables"] = [t.code for t in result.tables]
     if as_json:

@@ -71,6 +71,7 @@ from famplan_core.exchange.register_format import (
     Column,
     RecordKind,
 )
+from famplan_core.files import private_folder, refuse_symlink
 from famplan_core.model.identity import CitizenId, DivisionCode
 
 __all__ = [
@@ -2149,7 +2150,9 @@ def write_register(
         raise ExchangeError(
             f"unknown record kind {unknown[0]!r}; the kinds are {', '.join(KIND_BY_NAME)}"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
+    for kind_name in rows_by_kind:
+        refuse_symlink(folder / f"{kind_name}.{fmt}")
     for entry in folder.iterdir():
         stem, _, extension = entry.name.rpartition(".")
         target = f"{stem.lower()}.{fmt}"
@@ -2175,6 +2178,7 @@ def write_register(
             written.append((staged, final, kind.name))
         files: list[RegisterFile] = []
         for staged, final, kind_name in written:
+            refuse_symlink(final)
             os.replace(staged, final)
             hasher = hashlib.sha256()
             with final.open("rb") as f:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from famplan_core.exchange.batch import MAX_FILE_BYTES, Parcel, TransportError
+from famplan_core.files import open_new_private, private_folder
 
 __all__ = ["ExchangeTransport", "FolderTransport", "read_parcel", "write_parcel"]
 
@@ -83,13 +84,13 @@ def write_parcel(folder: Path, parcel: Parcel) -> Path:
     """
     target = folder / parcel.name
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         if target.exists():
             return target
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
         try:
             for name, data in parcel.files.items():
-                with (staging / name).open("wb") as f:
+                with os.fdopen(open_new_private(staging / name), "wb") as f:
                     f.write(data)
                     f.flush()
                     os.fsync(f.fileno())
@@ -170,7 +171,7 @@ class FolderTransport:
         if not source.is_dir():
             return
         target_folder = self.rejected if rejected else self.processed
-        target_folder.mkdir(parents=True, exist_ok=True)
+        private_folder(target_folder)
         target = target_folder / parcel.name
         if target.exists():
             target = target_folder / f"{parcel.name}.{uuid.uuid4().hex[:8]}"
