@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import DATE
 from famplan_core.config import (
     CONFIG_FILE,
     DEFAULT_SQLITE_URL,
@@ -146,7 +147,7 @@ def plugins(ctx: Context, as_json: bool) -> None:
 @click.argument("citizen_id")
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DATE,
     default=None,
     help="The date to check against (birth dates after it are rejected). Default: today.",
 )
