@@ -72,6 +72,7 @@ from famplan_core.exchange.register_format import (
     RecordKind,
 )
 from famplan_core.files import private_folder, refuse_symlink
+from famplan_core.model._checks import bidi_problem
 from famplan_core.model.identity import CitizenId, DivisionCode
 
 __all__ = [
@@ -587,6 +588,8 @@ class _Checker:
                     )
                 )
             elif not value.isprintable():
+                # The screen in `check_columns` sends every row with a character that is
+                # not printable here: these rules decide which of them are bad.
                 control = _CONTROL.search(value)
                 if control is not None:
                     found.append(
@@ -598,6 +601,8 @@ class _Checker:
                             " breaks or other control characters",
                         )
                     )
+                elif (bidi := bidi_problem(value)) is not None:
+                    found.append((name, value, bidi))
         for i, name, table, expected in self.codes:
             value = values[i]
             if not value:
