@@ -151,7 +151,13 @@ def create_engine(url: str | sa.URL, **kwargs: Any) -> sa.engine.Engine:
         ConfigurationError: the URL names another database, an in-memory SQLite database
             (it would vanish with its connection) or a driver other than psycopg 3.
     """
-    parsed = sa.make_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise ConfigurationError(
+            f"storage URL {display_url(url)!r} cannot be read ({hide_password(str(exc), url)});"
+            " expected e.g. 'sqlite:///famplan.db' or 'postgresql+psycopg://user@host/db'"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):

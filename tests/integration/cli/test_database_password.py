@@ -87,3 +87,13 @@ def test_a_postgresql_url_without_psycopg_says_how_to_install_it(tmp_path: Path)
     assert "pip install 'famplan-core[postgres]'" in done.stderr
     assert "internal error" not in done.stderr
     assert PASSWORD not in done.stderr
+
+
+def test_a_malformed_url_is_named_without_its_password(tmp_path: Path) -> None:
+    done = _init(tmp_path, f"postgresql+psycopg://famplan:{PASSWORD}@db:port/famplan", "--json")
+    assert done.returncode == 1
+    assert "storage URL 'postgresql+psycopg://famplan:***@db:port/famplan' cannot be read" in (
+        done.stderr
+    )
+    assert "internal error" not in done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
