@@ -124,11 +124,12 @@ def open_new_private(path: Path) -> int:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
     descriptor = os.open(path, flags, FILE_MODE)
-    try:
-        os.fchmod(descriptor, FILE_MODE)
-    except BaseException:
-        os.close(descriptor)
-        raise
+    if hasattr(os, "fchmod"):  # the umask may have taken bits away (Windows has no modes)
+        try:
+            os.fchmod(descriptor, FILE_MODE)
+        except BaseException:
+            os.close(descriptor)
+            raise
     return descriptor
 
 
