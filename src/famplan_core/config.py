@@ -25,6 +25,7 @@ enabled = true
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,7 +79,12 @@ class StorageSettings:
     """
 
     backend: str = "sql"
-    url: str = DEFAULT_SQLITE_URL
+    url: str = attrs.field(default=DEFAULT_SQLITE_URL, repr=lambda url: repr(_masked(url)))
+
+
+def _masked(url: str) -> str:
+    # A password in the URL never shows in a repr (logs, tracebacks, debuggers).
+    return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
 
 
 @attrs.frozen(kw_only=True)

@@ -19,6 +19,7 @@ import attrs
 
 from famplan_core.config import CONFIG_FILE, load_config, render_config
 from famplan_core.errors import ConfigurationError
+from famplan_core.files import private_folder, private_writer, write_private
 from famplan_core.model.dates import record_day
 from famplan_core.plugin_manager import PluginManager
 from famplan_core.synthetic import SyntheticSpec, generate, write_register
@@ -112,8 +113,8 @@ def _prepare(folder: Path, force: bool) -> None:
                 "folder, or pass --force to replace it"
             )
         shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("made by `famplan demo`; safe to delete\n", "utf-8")
+    private_folder(folder)
+    write_private(folder / MARKER, "made by `famplan demo`; safe to delete\n")
 
 
 def build_demo(
@@ -144,8 +145,9 @@ def build_demo(
     report = progress or _Silent()
     _prepare(folder, force)
     installed = {i.name: i.enabled for i in PluginManager.assemble().plugins() if not i.default}
-    (folder / CONFIG_FILE).write_text(
-        render_config(division=DEMO_DIVISION, name=DEMO_NAME, plugins=installed), "utf-8"
+    write_private(
+        folder / CONFIG_FILE,
+        render_config(division=DEMO_DIVISION, name=DEMO_NAME, plugins=installed),
     )
     township = Township(load_config(folder / CONFIG_FILE))
     township.upgrade_database()
@@ -181,7 +183,7 @@ def build_demo(
     figures: tuple[ProgramFigures, ...] = ()
     files: dict[str, str] = {
         "register": str(register_folder),
-        "database": township.config.storage_url(),
+        "database": township.storage_display_url,
     }
     tick = report.step("Running the benefit programs", len(months))
     for index, month in enumerate(months, start=1):
@@ -233,7 +235,7 @@ def _run_and_roll(
         files.update(_post_notices(township, month, actor=actor, recorded_at=recorded_at))
     roll = service.roll(month, actor=actor, recorded_at=recorded_at)
     rolls = township.config.folder / "rolls"
-    rolls.mkdir(exist_ok=True)
+    private_folder(rolls)
     path = rolls / f"roll-{month}.csv"
     write_roll_csv(roll, path)
     programs = township.plugins.programs()
@@ -278,14 +280,14 @@ def _post_notices(
 def _reports(township: Township, year: str) -> dict[str, str]:
     """The year's public report set, as an HTML page (when installed) and CSV."""
     folder = township.config.folder / "reports"
-    folder.mkdir(exist_ok=True)
+    private_folder(folder)
     report = township.report("all", period=year, public=True)
     written = {}
     for fmt in ("html", "csv"):
         if fmt not in township.plugins.report_renderers():
             continue
         path = folder / f"report-{year}.{fmt}"
-        path.write_bytes(township.render_report(report, fmt))
+        write_private(path, township.render_report(report, fmt))
         written[f"report {year} ({fmt})"] = str(path)
     return written
 
@@ -309,9 +311,9 @@ def _move_a_family(
     )
     family = [r for r in alive if r["household_id"] == household]
     update = township.config.folder / "exchange-demo-move"
-    update.mkdir(exist_ok=True)
+    private_folder(update)
     new_division = f"{NEIGHBOUR_DIVISION}201"
-    with (update / "hukou_changes.csv").open("w", encoding="utf-8", newline="") as handle:
+    with private_writer(update / "hukou_changes.csv", newline="") as handle:
         changes = csv.writer(handle)
         changes.writerow(["person_id", "date", "hukou_division", "hukou_type"])
         for row in family:
@@ -322,7 +324,7 @@ def _move_a_family(
             changes.writerow(
                 [row["person_id"], MOVE_DATE.isoformat(), new_division, row["hukou_type"]]
             )
-    with (update / "persons.csv").open("w", encoding="utf-8", newline="") as handle:
+    with private_writer(update / "persons.csv", newline="") as handle:
         persons = csv.DictWriter(handle, fieldnames=list(family[0]))
         persons.writeheader()
         for row in family:

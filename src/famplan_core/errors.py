@@ -20,11 +20,13 @@ FamplanError
 │   ├── RecordNotFoundError (LookupError)
 │   ├── ConcurrencyError                    a concurrent change won; retry
 │   └── AuditChainError                     the audit was tampered with; names the entry
+├── UnsafeFileError (OSError)               an output path is a planted symbolic link
 └── ExchangeError (ValueError)              register files and exchange batches
     └── MalformedFileError                  a file that cannot be read as its format
 
 FamplanWarning (UserWarning)
-└── FamplanDeprecationWarning (DeprecationWarning)
+├── FamplanDeprecationWarning (DeprecationWarning)
+└── LoosePermissionsWarning                 a database file other users may read
 ```
 
 Messages say what failed, where (file, line, field, parameter or date), what was expected,
@@ -46,6 +48,7 @@ __all__ = [
     "FamplanDeprecationWarning",
     "FamplanError",
     "FamplanWarning",
+    "LoosePermissionsWarning",
     "MalformedFileError",
     "ParameterError",
     "ParameterNotFoundError",
@@ -57,6 +60,7 @@ __all__ = [
     "Problem",
     "RecordNotFoundError",
     "StorageError",
+    "UnsafeFileError",
     "ValidationError",
 ]
 
@@ -189,6 +193,10 @@ class AuditChainError(StorageError):
         )
 
 
+class UnsafeFileError(FamplanError, OSError):
+    """An output file's place holds a symbolic link; famplan never writes through one."""
+
+
 class ExchangeError(FamplanError, ValueError):
     """A register file or an exchange batch cannot be accepted."""
 
@@ -216,3 +224,7 @@ class FamplanWarning(UserWarning):
 
 class FamplanDeprecationWarning(FamplanWarning, DeprecationWarning):
     """A name or hook argument will be removed in a later version."""
+
+
+class LoosePermissionsWarning(FamplanWarning):
+    """A file holding personal data (the SQLite database) can be read by other users."""

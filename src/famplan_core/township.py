@@ -199,7 +199,7 @@ class Township:
         from alembic.util.exc import CommandError
 
         from famplan_core.storage import migrations
-        from famplan_core.storage.engine import create_engine
+        from famplan_core.storage.engine import create_engine, display_url, hide_password
 
         url = self.config.storage_url()
         engine = create_engine(url)
@@ -209,9 +209,9 @@ class Township:
                 return migrations.current_revision(engine) or ""
         except CommandError as exc:
             raise ConfigurationError(
-                f"cannot upgrade {url} to schema revision {revision!r}: {exc} (use 'head' for "
-                "the newest)"
-            ) from exc
+                f"cannot upgrade {display_url(url)} to schema revision {revision!r}: "
+                f"{hide_password(str(exc), url)} (use 'head' for the newest)"
+            ) from None
         finally:
             engine.dispose()
 
@@ -347,20 +347,40 @@ class Township:
             history = reader.person_history(person_id)
         return view, history
 
+    @property
+    def storage_display_url(self) -> str:
+        """Where the register is stored, fit to print: a password in the URL is masked."""
+        from famplan_core.storage.engine import display_url
+
+        return display_url(self.config.storage_url())
+
     def __repr__(self) -> str:
         return f"<Township {self.config.township.name} {self.division}>"
 
 
 @contextlib.contextmanager
 def _database_errors(url: str) -> Iterator[None]:
-    """Turn a database driver's failure into one clear StorageError naming the database."""
+    """Turn a database driver's failure into one clear StorageError naming the database.
+
+    The message never holds the URL's password, and the driver's error is not chained (its
+    text, shown in a traceback, may quote the connection string).
+    """
     import sqlalchemy.exc
+
+    from famplan_core.storage.engine import display_url, hide_password
 
     try:
         yield
     except sqlalchemy.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StorageError(f"cannot use the database {url}: {reason}") from exc
+        raise StorageError(
+            f"cannot use the database {display_url(url)}: {hide_password(reason, url)}"
+        ) from None
+    except StorageError as exc:
+        text = str(exc)
+        if hide_password(text, url) == text:
+            raise
+        raise StorageError(hide_password(text, url)) from None
 
 
 def open_township(

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 from famplan_core.benefits.months import month_text
 from famplan_core.benefits.results import PaymentRoll, RollLine
+from famplan_core.files import private_writer
 from famplan_core.reporting import spreadsheet_safe
 
 __all__ = ["ROLL_COLUMNS", "roll_csv_row", "write_roll_csv"]
@@ -51,7 +52,7 @@ def roll_csv_row(line: RollLine) -> tuple[str, ...]:
     )
 
 
-def write_roll_csv(roll: PaymentRoll, target: Path | TextIO) -> int:
+def write_roll_csv(roll: PaymentRoll, target: Path | IO[str]) -> int:
     """Write a roll as CSV.
 
     Args:
@@ -62,7 +63,7 @@ def write_roll_csv(roll: PaymentRoll, target: Path | TextIO) -> int:
         The number of lines written (the header not counted).
     """
     if isinstance(target, Path):
-        with target.open("w", encoding="utf-8", newline="") as stream:
+        with private_writer(target, encoding="utf-8", newline="") as stream:
             return write_roll_csv(roll, stream)
     writer = csv.writer(target, lineterminator="\r\n")
     writer.writerow(ROLL_COLUMNS)

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from famplan_core._version import API_VERSION, __version__
-from famplan_core.errors import ConfigurationError, FamplanError
+from famplan_core.errors import ConfigurationError, FamplanError, FamplanWarning
 
 __all__ = [
     "Context",
@@ -140,6 +141,24 @@ def _fail(message: str, code: int, kind: str) -> NoReturn:
     sys.exit(code)
 
 
+_show_warning = warnings.showwarning
+
+
+def _warn(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    # The library's warnings are for the person at the command line: one plain line.
+    if issubclass(category, FamplanWarning):
+        click.echo(f"famplan: warning: {message}", err=True)
+        return
+    _show_warning(message, category, filename, lineno, file, line)
+
+
 def _add_plugin_commands() -> None:
     # Plugins may add commands; the deployment is not needed to list them.
     from famplan_core.plugin_manager import PluginManager
@@ -168,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         report_commands,
     )
 
+    warnings.showwarning = _warn
     _add_plugin_commands()
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.

@@ -14,11 +14,12 @@ from typing import Any
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import DATE, EARLIEST, LATEST
 from famplan_core.cli.register_commands import actor_option, now
 
 __all__ = ["benefits", "check", "explain", "grant", "roll", "run", "whatif"]
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DATE
 _MONTH_HELP = "The month, as YYYY-MM (evaluated on its first day)."
 
 
@@ -33,13 +34,19 @@ def _month(text: str) -> dt.date:
     from famplan_core.errors import ValidationError
 
     try:
-        return parse_month(text, path="--month")
+        month = parse_month(text, path="--month")
     except ValidationError as exc:
         # A malformed argument is a usage error (exit 2), like every other option.
         problem = exc.problems[0]
         raise click.BadParameter(
             f"{problem.message} (found {problem.value!r})", param_hint="--month"
         ) from None
+    if not EARLIEST <= month <= LATEST:
+        raise click.BadParameter(
+            f"{text!r} is outside the years accepted, {EARLIEST.year} to {LATEST.year}",
+            param_hint="--month",
+        )
+    return month
 
 
 def _not_after_today(day: dt.date) -> dt.date:
@@ -51,8 +58,15 @@ def _not_after_today(day: dt.date) -> dt.date:
     return day
 
 
+def _checked_month(_ctx: click.Context, _param: click.Parameter, text: str) -> str:
+    _month(text)  # a malformed or out-of-range month stops here, before the deployment opens
+    return text
+
+
 def _month_option(function: Any) -> Any:
-    return click.option("--month", "month", required=True, help=_MONTH_HELP)(function)
+    return click.option(
+        "--month", "month", required=True, help=_MONTH_HELP, callback=_checked_month
+    )(function)
 
 
 @cli.group()

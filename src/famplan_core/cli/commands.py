@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import DATE
 from famplan_core.config import (
     CONFIG_FILE,
     DEFAULT_SQLITE_URL,
@@ -16,6 +17,7 @@ from famplan_core.config import (
     render_config,
 )
 from famplan_core.errors import ConfigurationError, ValidationError
+from famplan_core.files import private_folder, write_private
 from famplan_core.model.identity import CitizenId, DivisionCode
 from famplan_core.plugin_manager import PluginManager
 
@@ -62,12 +64,12 @@ def init(
     if target.exists() and not force:
         raise ConfigurationError(f"{target} already exists; use --force to overwrite it")
     installed = {i.name: i.enabled for i in PluginManager.assemble().plugins() if not i.default}
-    directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(
+    private_folder(directory)
+    write_private(
+        target,
         render_config(
             division=code.value, name=name.strip(), plugins=installed, storage_url=storage_url
         ),
-        "utf-8",
     )
     config = load_config(target)
     from famplan_core.township import Township
@@ -80,7 +82,7 @@ def init(
         "config": str(target.resolve()),
         "division": code.value,
         "name": name.strip(),
-        "storage": config.storage_url(),
+        "storage": township.storage_display_url,
         "plugins": sorted(installed),
         "schema_revision": revision,
         "audit_key": str(key_file),
@@ -89,7 +91,7 @@ def init(
         echo_json(result)
         return
     ctx.console.print(f"Made {target} for {name.strip()} ({code.value}).")
-    ctx.console.print(f"The register will be stored in {config.storage_url()}.")
+    ctx.console.print(f"The register will be stored in {township.storage_display_url}.")
     ctx.console.print(
         f"The audit key is {key_file}: back it up apart from the database, and keep it secret."
     )
@@ -151,7 +153,7 @@ def plugins(ctx: Context, as_json: bool) -> None:
 @click.argument("citizen_id")
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DATE,
     default=None,
     help="The date to check against (birth dates after it are rejected). Default: today.",
 )

@@ -14,13 +14,14 @@ from typing import Any
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import DATE, TIME
 from famplan_core.cli.register_commands import actor_option, now, today
 
 __all__ = ["exchange", "export", "import_", "reconcile", "request", "review", "send", "status"]
 
 _SAID = {"rejected": "refused", "quarantined": "quarantined", "failed": "not read now"}
 
-_TIME = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+_TIME = TIME
 
 
 def _service(ctx: Context) -> Any:
@@ -99,7 +100,7 @@ def export(
 @click.option(
     "--today",
     "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DATE,
     default=None,
     help="The processing date. Default: today.",
 )

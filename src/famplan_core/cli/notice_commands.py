@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import DATE, MONTH
 from famplan_core.cli.register_commands import actor_option, now, today
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
     "withdraw",
 ]
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DATE
 
 
 def _total_text(content: Any, *, short: bool = False) -> str:
@@ -132,7 +133,7 @@ def notice() -> None:
 
 
 @notice.command("draft")
-@click.option("--month", required=True, help="The month of the run, as YYYY-MM.")
+@click.option("--month", type=MONTH, required=True, help="The month of the run, as YYYY-MM.")
 @click.option(
     "--level",
     type=click.Choice(["township", "village", "group"]),
@@ -413,7 +414,7 @@ def render(
 
 
 @notice.command("list")
-@click.option("--month", default=None, help="Only this month (YYYY-MM).")
+@click.option("--month", type=MONTH, default=None, help="Only this month (YYYY-MM).")
 @json_option
 @pass_context
 def list_(ctx: Context, month: str | None, as_json: bool) -> None:

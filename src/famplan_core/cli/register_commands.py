@@ -12,6 +12,7 @@ import attrs
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import DATE, TIME
 from famplan_core.model.dates import CHINA_STANDARD_TIME, record_day
 
 __all__ = ["actor_option", "db", "export", "import_", "now", "person", "quarantine", "today"]
@@ -68,19 +69,7 @@ actor_option = click.option(
 )
 
 
-class _Date(click.DateTime):
-    """A YYYY-MM-DD date, shown as such in the help."""
-
-    name = "YYYY-MM-DD"
-
-    def __init__(self) -> None:
-        super().__init__(formats=["%Y-%m-%d"])
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
-        return "YYYY-MM-DD"
-
-
-_DATE = _Date()
+_DATE = DATE
 
 
 @cli.group()
@@ -95,7 +84,7 @@ def db() -> None:
 def db_upgrade(ctx: Context, revision: str, as_json: bool) -> None:
     """Create the database, or bring its schema to the newest revision (Alembic migrations)."""
     current = ctx.township.upgrade_database(revision)
-    url = ctx.township.config.storage_url()
+    url = ctx.township.storage_display_url
     if as_json:
         echo_json({"storage": url, "revision": current})
         return
@@ -296,7 +285,7 @@ def person() -> None:
 @click.option("--as-of", type=_DATE, default=None, help="The date of the view. Default: today.")
 @click.option(
     "--known-at",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    type=TIME,
     default=None,
     help="Show the register as it was known at this record time (UTC).",
 )

@@ -16,7 +16,9 @@ from typing import Any
 import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
+from famplan_core.cli.params import PERIOD
 from famplan_core.errors import ConfigurationError
+from famplan_core.files import write_private
 
 __all__ = ["report"]
 
@@ -85,7 +87,9 @@ def _format_for(out: Path | None, fmt: str | None, renderers: dict[str, type[Any
 
 @cli.command("report")
 @click.argument("name")
-@click.option("--period", help="A year (2026), a quarter (2026-Q3) or a month (2026-03).")
+@click.option(
+    "--period", type=PERIOD, help="A year (2026), a quarter (2026-Q3) or a month (2026-03)."
+)
 @click.option(
     "--scope",
     help="The division to cover: the deployment's township (default), one of its villages "
@@ -161,7 +165,7 @@ def report(
         sys.stdout.buffer.write(buffer.getvalue())
         sys.stdout.buffer.flush()
         return
-    out.write_bytes(buffer.getvalue())
+    write_private(out, buffer.getvalue())
     summary = {"out": str(out), "format": fmt, **result.metadata()}
     summary["tables"] = [t.code for t in result.tables]
     if as_json:

@@ -29,6 +29,7 @@ import attrs
 from famplan_core.errors import ExchangeError
 from famplan_core.exchange.batch import MalformedBatchError, Parcel
 from famplan_core.exchange.transports import read_parcel, write_parcel
+from famplan_core.files import private_folder
 
 __all__ = ["Hub", "HubStep"]
 
@@ -123,7 +124,7 @@ class Hub:
                     target = self.route(parcel.receiver)
                 except (ExchangeError, MalformedBatchError):
                     aside = folder / "undeliverable"
-                    aside.mkdir(exist_ok=True)
+                    private_folder(aside)
                     shutil.move(str(path), str(aside / path.name))
                     undeliverable.append(path.name)
                     continue

@@ -45,6 +45,7 @@ from famplan_core.exchange.register_format import (
     MAX_TEXT_LENGTH,
     SEX,
 )
+from famplan_core.model._checks import bidi_problem
 from famplan_core.model.facts import Enrolment, HukouChange, ParentChild, Union
 from famplan_core.model.identity import CitizenId
 from famplan_core.model.people import Person
@@ -70,7 +71,7 @@ class FieldRule(enum.Enum):
     """What a field's text must be."""
 
     TEXT = "text"
-    """At most 200 characters, no control character (NFC)."""
+    """At most 200 characters, no control character, no bidirectional control (NFC)."""
     DATE = "date"
     """A real date written YYYY-MM-DD."""
     MONTH = "month"
@@ -621,7 +622,7 @@ def _check_value(f: MessageField, value: str, today: dt.date) -> str | None:
             return f"text longer than {MAX_TEXT_LENGTH} characters ({len(value)})"
         if _CONTROL.search(value):
             return "contains a control character"
-        return None
+        return bidi_problem(value)
     if rule is FieldRule.DATE:
         if _DATE.fullmatch(value) is None:
             return "expected a real date written YYYY-MM-DD, e.g. 1980-02-29"

@@ -71,6 +71,8 @@ from famplan_core.exchange.register_format import (
     Column,
     RecordKind,
 )
+from famplan_core.files import private_folder, refuse_symlink
+from famplan_core.model._checks import bidi_problem
 from famplan_core.model.identity import CitizenId, DivisionCode
 
 __all__ = [
@@ -586,6 +588,8 @@ class _Checker:
                     )
                 )
             elif not value.isprintable():
+                # The screen in `check_columns` sends every row with a character that is
+                # not printable here: these rules decide which of them are bad.
                 control = _CONTROL.search(value)
                 if control is not None:
                     found.append(
@@ -597,6 +601,8 @@ class _Checker:
                             " breaks or other control characters",
                         )
                     )
+                elif (bidi := bidi_problem(value)) is not None:
+                    found.append((name, value, bidi))
         for i, name, table, expected in self.codes:
             value = values[i]
             if not value:
@@ -2149,7 +2155,9 @@ def write_register(
         raise ExchangeError(
             f"unknown record kind {unknown[0]!r}; the kinds are {', '.join(KIND_BY_NAME)}"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
+    for kind_name in rows_by_kind:
+        refuse_symlink(folder / f"{kind_name}.{fmt}")
     for entry in folder.iterdir():
         stem, _, extension = entry.name.rpartition(".")
         target = f"{stem.lower()}.{fmt}"
@@ -2175,6 +2183,7 @@ def write_register(
             written.append((staged, final, kind.name))
         files: list[RegisterFile] = []
         for staged, final, kind_name in written:
+            refuse_symlink(final)
             os.replace(staged, final)
             hasher = hashlib.sha256()
             with final.open("rb") as f:

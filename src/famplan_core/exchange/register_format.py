@@ -62,7 +62,8 @@ class CellRule(enum.Enum):
 
     TEXT = "text"
     """Free text or an identifier: NFC, at most `MAX_TEXT_LENGTH` characters, no control
-    character."""
+    character and no bidirectional control (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
+    U+061C)."""
     CITIZEN_ID = "citizen_id"
     """An 18-character resident ID (GB 11643): 17 ASCII digits and a MOD 11-2 check character
     (``0``-``9`` or ``X``, a lower-case ``x`` is stored as ``X``) with a real birth date."""

@@ -28,7 +28,6 @@ import csv
 import hashlib
 import itertools
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import IO, Any, Final
 import attrs
 
 from famplan_core.errors import ExchangeError, MalformedFileError
+from famplan_core.files import private_writer
 
 __all__ = [
     "GB18030_2022_CHANGES",
@@ -667,15 +667,9 @@ def _unencodable(
 
 @contextlib.contextmanager
 def _atomic(path: Path, encoding: str) -> Iterator[IO[str]]:
-    temporary = path.with_name(f".{path.name}.partial")
     codec = _codec(encoding) if encoding != "utf-8" else "utf-8"
-    try:
-        with temporary.open("w", encoding=codec, errors="strict", newline="") as f:
-            yield f
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+    with private_writer(path, encoding=codec, errors="strict", newline="") as f:
+        yield f
 
 
 def _check_width(file: str, row: int, columns: Sequence[str], cells: Sequence[str]) -> None:

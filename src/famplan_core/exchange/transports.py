@@ -46,6 +46,7 @@ from famplan_core.exchange.batch import (
     UnsafeParcelError,
     check_entries,
 )
+from famplan_core.files import open_new_private, private_folder
 
 __all__ = [
     "ExchangeTransport",
@@ -112,13 +113,13 @@ def write_parcel(folder: Path, parcel: Parcel) -> Path:
     """
     target = folder / parcel.name
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         if target.exists():
             return target
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
         try:
             for name, data in parcel.files.items():
-                with (staging / name).open("wb") as f:
+                with os.fdopen(open_new_private(staging / name), "wb") as f:
                     f.write(data)
                     f.flush()
                     os.fsync(f.fileno())
@@ -358,7 +359,7 @@ class FolderTransport:
             target_folder = self.quarantine
         else:
             target_folder = self.rejected if rejected else self.processed
-        target_folder.mkdir(parents=True, exist_ok=True)
+        private_folder(target_folder)
         target = target_folder / parcel.name
         if target.exists() or target.is_symlink():
             target = target_folder / f"{parcel.name}.{uuid.uuid4().hex[:8]}"

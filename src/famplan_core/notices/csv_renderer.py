@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from famplan_core.files import private_folder, write_private
 from famplan_core.model.money import Money
 from famplan_core.notices.model import PublishedNotice
 from famplan_core.reporting.table import spreadsheet_safe
@@ -87,7 +88,8 @@ class CsvNoticeRenderer:
             out: the folder (made when missing).
             paper: ignored (a CSV file has no paper size).
         """
-        out.mkdir(parents=True, exist_ok=True)
-        target = out / f"notice-{notice.notice_id}.csv"
-        target.write_bytes(notice_csv(notice).encode("utf-8-sig"))
+        private_folder(out)
+        target = write_private(
+            out / f"notice-{notice.notice_id}.csv", notice_csv(notice), encoding="utf-8-sig"
+        )
         return [target]

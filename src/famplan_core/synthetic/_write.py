@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from famplan_core.files import private_folder, private_writer
+
 if TYPE_CHECKING:
     from famplan_core.synthetic import SyntheticRegister, Table
 
@@ -85,11 +87,11 @@ def write_register(
         raise ValueError(f"encoding must be utf-8, utf-8-sig or gb18030: {encoding!r}")
     if fmt == "jsonl" and encoding != "utf-8":
         raise ValueError(f"JSON Lines files are UTF-8; got encoding {encoding!r}")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     written: dict[str, int] = {}
     for name, table in register.tables.items():
         path = folder / f"{name}.{fmt}"
-        with path.open("w", encoding=encoding, newline="") as fh:
+        with private_writer(path, encoding=encoding, newline="") as fh:
             if fmt == "csv":
                 _write_csv(table, fh)
             else:

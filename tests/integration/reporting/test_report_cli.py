@@ -86,7 +86,7 @@ def test_user_mistakes_are_one_line_errors(town: Path) -> None:
     assert "no indicator is named 'nosuch'" in done.stderr
     assert "population" in done.stderr
     done = run_famplan("report", "population", "--period", "2025-13", cwd=town)
-    assert done.returncode == 1
+    assert done.returncode == 2  # a malformed option, like any other
     assert "2026-Q3" in done.stderr
     done = run_famplan("report", "population", "--period", "2025", "--scope", "371502115", cwd=town)
     assert done.returncode == 1

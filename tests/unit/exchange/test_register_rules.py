@@ -11,10 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from famplan_core.errors import MalformedFileError
 from famplan_core.exchange.reader import RegisterReading, read_register
 from famplan_core.exchange.register_format import KIND_BY_NAME
+from famplan_core.model._checks import BIDI_CONTROLS
 
 TODAY = date(2026, 1, 1)
 VILLAGE = "371502114201"  # a village of 顾官屯镇, whose township the division table lists
@@ -559,6 +562,44 @@ def test_text_with_a_control_character(folder: Path, character: str) -> None:
     path, _, message = only_problem(read(folder))
     assert path == "persons.csv:2:name"
     assert "control character" in message
+
+
+BIDI = sorted(BIDI_CONTROLS)
+
+
+@pytest.mark.parametrize("character", BIDI, ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_text_with_a_bidirectional_control(folder: Path, character: str) -> None:
+    """A text field holding a bidirectional control (U+202A-U+202E, U+2066-U+2069, U+200E,
+    U+200F, U+061C) is a bad row: it can show one name and store another."""
+    write(folder, "persons", [person("P1", name=f"王{character}芳"), person("P2")])
+    path, _, message = only_problem(read(folder))
+    assert path == "persons.csv:2:name"
+    assert f"bidirectional control U+{ord(character):04X}" in message
+    assert "at character 2" in message
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.lists(
+        st.text(st.sampled_from(["王", "芳", "a", "-", *BIDI]), min_size=1, max_size=6),
+        min_size=1,
+        max_size=60,
+    ),
+    fmt=st.sampled_from(["csv", "jsonl"]),
+)
+def test_the_screen_and_the_row_rule_agree_on_bidirectional_controls(
+    tmp_path_factory: pytest.TempPathFactory, names: list[str], fmt: str
+) -> None:
+    """Every row with a bidirectional control in a text field is quarantined, whether the
+    reader's column screen or its row rule looks at it, and no other row is."""
+    folder = tmp_path_factory.mktemp("bidi")
+    write(folder, "persons", [person(f"P{i}", name=n) for i, n in enumerate(names)], fmt=fmt)
+    reading = read(folder)
+    bad = {f"P{i}" for i, n in enumerate(names) if set(n) & BIDI_CONTROLS}
+    assert {q.cells["person_id"] for q in reading.quarantine} == bad
+    assert {row[0] for row in reading.rows("persons")} == {f"P{i}" for i in range(len(names))} - bad
 
 
 def test_required_cell_empty(folder: Path) -> None:

@@ -221,6 +221,12 @@ def test_payload_checks_name_every_problem() -> None:
     messages = " ".join(p.message for p in problems)
     assert "expected text" in messages
     assert "control character" in messages
+    _clean, problems = check_payload(
+        death, {**DEATH, "name": "张\u202e三"}, today=dt.date(2026, 1, 6), where="m:5"
+    )
+    assert [(p.path, p.message[:41]) for p in problems] == [
+        ("m:5:name", "contains the bidirectional control U+202E")
+    ]
     assert "death_date is required" in messages
     _clean, problems = check_payload(
         death, {**DEATH, "death_date": "2026-01-07"}, today=dt.date(2026, 1, 6), where="m:4"

@@ -147,6 +147,9 @@ def test_every_problem_is_reported_at_once() -> None:
         ("王\x00芳", "control"),
         ("a\nb", "control"),
         ("x" * 201, "200"),
+        ("王\u202e芳", "bidirectional control U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("\u2067王芳\u2069", "bidirectional control U+2067"),
+        ("王\u200f芳", "bidirectional control U+200F"),
     ],
 )
 def test_text_fields_are_checked(text: str, fragment: str) -> None:

@@ -29,6 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from famplan_core.errors import PluginError
+from famplan_core.files import private_folder, private_writer, write_private
 from famplan_core.notices import PublishedNotice, date_zh
 
 __all__ = [
@@ -117,9 +118,9 @@ class HtmlBoardRenderer:
             out: the folder (made when missing).
             paper: ``A4`` or ``A3``.
         """
-        out.mkdir(parents=True, exist_ok=True)
+        private_folder(out)
         target = out / f"notice-{notice.notice_id}-{_paper(paper).lower()}.html"
-        target.write_text(board_html(notice, paper=paper), encoding="utf-8")
+        write_private(target, board_html(notice, paper=paper))
         return [target]
 
 
@@ -137,11 +138,11 @@ class SiteRenderer:
             out: the site's folder (made when missing).
             paper: ignored (web pages have no paper size).
         """
-        out.mkdir(parents=True, exist_ok=True)
+        private_folder(out)
         page = out / f"notice-{notice.notice_id}.html"
-        page.write_text(site_page_html(notice), encoding="utf-8")
+        write_private(page, site_page_html(notice))
         style = out / "style.css"
-        style.write_text(str(_css()), encoding="utf-8")
+        write_private(style, str(_css()))
         manifest = out / self.MANIFEST
         entries: dict[str, dict[str, Any]] = {}
         if manifest.is_file():
@@ -162,16 +163,15 @@ class SiteRenderer:
             "month": notice.month.strftime("%Y-%m"),
         }
         ordered = sorted(entries.values(), key=lambda e: (e["month"], e["notice_id"]), reverse=True)
-        manifest.write_text(
-            json.dumps({"notices": ordered}, ensure_ascii=False, indent=2) + "\n",
-            encoding="utf-8",
+        write_private(
+            manifest, json.dumps({"notices": ordered}, ensure_ascii=False, indent=2) + "\n"
         )
         index = out / "index.html"
-        index.write_text(
+        write_private(
+            index,
             environment()
             .get_template("site_index.html.j2")
             .render(township=notice.township, entries=ordered),
-            encoding="utf-8",
         )
         return [page, style, index, manifest]
 
@@ -198,7 +198,8 @@ class PdfRenderer:
             raise PluginError(
                 f"the pdf notice renderer needs WeasyPrint and the system's Pango: {exc}"
             ) from exc
-        out.mkdir(parents=True, exist_ok=True)
+        private_folder(out)
         target = out / f"notice-{notice.notice_id}-{_paper(paper).lower()}.pdf"
-        weasyprint.HTML(string=board_html(notice, paper=paper)).write_pdf(target)
+        with private_writer(target, "wb") as pdf:
+            weasyprint.HTML(string=board_html(notice, paper=paper)).write_pdf(pdf)
         return [target]

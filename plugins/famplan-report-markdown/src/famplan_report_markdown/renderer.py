@@ -1,19 +1,53 @@
-"""The Markdown report renderer."""
+"""The Markdown report renderer.
+
+Text from the register (a village's name, a label, a note) is written so that it reads as
+itself and never as markup: ``&``, ``<`` and ``>`` become HTML entities, so no tag, comment
+or entity of the text reaches a page the Markdown is turned into, and every other ASCII
+punctuation character is escaped with a backslash (CommonMark's rule), so no link, image,
+emphasis, code span, heading, list or table cell boundary can be made from a value. Numbers
+and amounts are written as they are.
+"""
 
 from __future__ import annotations
 
+import re
+import string
 from typing import BinaryIO, ClassVar
 
 from famplan_core.reporting import ReportTable, spreadsheet_safe
 
-__all__ = ["MarkdownRenderer"]
+__all__ = ["MarkdownRenderer", "escape"]
+
+_ESCAPES = {ord(c): "\\" + c for c in string.punctuation} | {
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+    ord("\n"): " ",
+    ord("\r"): " ",
+}
+
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
+def escape(text: str) -> str:
+    r"""Text as Markdown that shows exactly `text` (line breaks become spaces).
+
+    >>> print(escape("<b>王庄</b> [x](javascript:y) *1* | 2"))
+    &lt;b&gt;王庄&lt;\/b&gt; \[x\]\(javascript\:y\) \*1\* \| 2
+
+    Args:
+        text: the text.
+    """
+    return text.translate(_ESCAPES)
 
 
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = spreadsheet_safe(str(value)) if isinstance(value, str) else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    if isinstance(value, str):
+        return escape(spreadsheet_safe(value))
+    text = str(value)  # a count or an amount: written as it is, unless it is not a number
+    return text if _NUMBER.fullmatch(text) else escape(text)
 
 
 class MarkdownRenderer:
