@@ -7,7 +7,7 @@ the hash of the audit entry of the unit of work that made the row (its ``uow_id`
 deleting the newest audit entries is found; rows made before this revision have none.
 Adding columns does not rewrite the audit, so its append-only triggers stay in place.
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-07 14:00:00.000000
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
