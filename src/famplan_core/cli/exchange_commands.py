@@ -368,7 +368,7 @@ def review_show(ctx: Context, entry_id: int, as_json: bool) -> None:
 @click.option(
     "--today",
     "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DATE,
     default=None,
     help="The processing date. Default: today.",
 )
