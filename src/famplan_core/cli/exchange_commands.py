@@ -15,9 +15,14 @@ import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
 from famplan_core.cli.params import DATE, TIME
-from famplan_core.cli.register_commands import actor_option, now, today
+from famplan_core.cli.register_commands import actor_option, now, status_option, today
 
 __all__ = ["exchange", "export", "import_", "reconcile", "request", "review", "send", "status"]
+
+_TODAY = click.option(
+    "--today", "on", type=DATE, default=None, help="The processing date. Default: today."
+)
+"""The date messages are processed as of (ages, checks); the command's today by default."""
 
 _SAID = {"rejected": "refused", "quarantined": "quarantined", "failed": "not read now"}
 
@@ -97,13 +102,7 @@ def export(
 @click.argument(
     "path", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False)
 )
-@click.option(
-    "--today",
-    "on",
-    type=DATE,
-    default=None,
-    help="The processing date. Default: today.",
-)
+@_TODAY
 @actor_option
 @json_option
 @pass_context
@@ -311,12 +310,7 @@ _REASON = click.option(
 
 
 @review.command("list")
-@click.option(
-    "--status",
-    type=click.Choice(["open", "discarded", "resolved", "all"]),
-    default="open",
-    show_default=True,
-)
+@status_option
 @json_option
 @pass_context
 def review_list(ctx: Context, status: str, as_json: bool) -> None:
@@ -365,13 +359,7 @@ def review_show(ctx: Context, entry_id: int, as_json: bool) -> None:
 @review.command("apply")
 @click.argument("entry_id", metavar="ID", type=int)
 @_REASON
-@click.option(
-    "--today",
-    "on",
-    type=DATE,
-    default=None,
-    help="The processing date. Default: today.",
-)
+@_TODAY
 @actor_option
 @json_option
 @pass_context

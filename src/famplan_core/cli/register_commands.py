@@ -15,7 +15,17 @@ from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_cont
 from famplan_core.cli.params import DATE, TIME
 from famplan_core.model.dates import CHINA_STANDARD_TIME, record_day
 
-__all__ = ["actor_option", "db", "export", "import_", "now", "person", "quarantine", "today"]
+__all__ = [
+    "actor_option",
+    "db",
+    "export",
+    "import_",
+    "now",
+    "person",
+    "quarantine",
+    "status_option",
+    "today",
+]
 
 
 CLOCK_VARIABLE = "FAMPLAN_NOW"
@@ -59,6 +69,16 @@ def _default_actor() -> str:
         return os.environ.get("FAMPLAN_ACTOR") or getpass.getuser()
     except (KeyError, OSError):
         return "famplan"
+
+
+status_option = click.option(
+    "--status",
+    type=click.Choice(["open", "discarded", "resolved", "all"]),
+    default="open",
+    show_default=True,
+    help="Which entries: still open, discarded, resolved, or all.",
+)
+"""The ``--status`` of a list of held entries (quarantined rows, messages held for review)."""
 
 
 actor_option = click.option(
@@ -218,12 +238,7 @@ def _entry(entry: Any) -> dict[str, Any]:
 
 
 @quarantine.command("list")
-@click.option(
-    "--status",
-    type=click.Choice(["open", "discarded", "resolved", "all"]),
-    default="open",
-    show_default=True,
-)
+@status_option
 @json_option
 @pass_context
 def quarantine_list(ctx: Context, status: str, as_json: bool) -> None:

@@ -70,6 +70,7 @@ from famplan_core.storage.tables import RECORD_KINDS, REGISTER_TABLES
 
 __all__ = [
     "IMPORT_ORDER",
+    "MESSAGE_PERSON_COLUMNS",
     "NOT_ANSWERED",
     "NOT_CONCERNED",
     "NOT_MATCHED",
@@ -84,6 +85,17 @@ __all__ = [
     "person_rows",
     "verification_answer",
 ]
+
+MESSAGE_PERSON_COLUMNS: tuple[str, ...] = (
+    "citizen_id",
+    "name",
+    "sex",
+    "birth_date",
+    "death_date",
+    "hukou_division",
+    "hukou_type",
+)
+"""The columns of a person that a message may carry: those the office compares in review."""
 
 IMPORT_ORDER: tuple[str, ...] = ("persons", "parent_child", "unions", "hukou_changes")
 """The register kinds a batch writes, in the order they are stored."""
@@ -821,15 +833,7 @@ def _apply_child(
     else:
         pid = reg.new_id(p["person_ref"], where)
         row = _new_person(pid)
-        for name in (
-            "citizen_id",
-            "name",
-            "sex",
-            "birth_date",
-            "death_date",
-            "hukou_division",
-            "hukou_type",
-        ):
+        for name in MESSAGE_PERSON_COLUMNS:
             row[_P[name]] = p.get(name, "")
     _relation_check(reg, [parent], row[_P["birth_date"]], "birth_date", where)
     changes.put("persons", row)

@@ -17,7 +17,13 @@ from typing import Any
 import attrs
 
 from famplan_core.errors import ExchangeError, Problem, RecordNotFoundError
-from famplan_core.exchange.inbound import RESERVED_RAW, HeldApplied, apply_held, person_rows
+from famplan_core.exchange.inbound import (
+    MESSAGE_PERSON_COLUMNS,
+    RESERVED_RAW,
+    HeldApplied,
+    apply_held,
+    person_rows,
+)
 from famplan_core.exchange.messages import MESSAGE_TYPES, FieldRule
 from famplan_core.ports import QuarantineEntry
 from famplan_core.storage.sql import SqlStorage
@@ -26,15 +32,7 @@ from famplan_core.storage.tables import RECORD_KINDS
 __all__ = ["ExchangeReview", "HeldEntry", "Side"]
 
 _PERSON_COLUMNS: tuple[str, ...] = RECORD_KINDS["persons"].columns
-_SHOWN: tuple[str, ...] = (
-    "citizen_id",
-    "name",
-    "sex",
-    "birth_date",
-    "death_date",
-    "hukou_division",
-    "hukou_type",
-)
+_SHOWN = MESSAGE_PERSON_COLUMNS
 
 
 @attrs.frozen(kw_only=True)
