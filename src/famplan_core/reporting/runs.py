@@ -236,7 +236,9 @@ class Report:
             "lang": self.lang,
             "register_state": {
                 "audit_id": self.state.audit_id,
-                "audit_hash": self.state.audit_hash,
+                # the anchor is for the office: a public report shows nothing of the audit's
+                # content, not even a seal that differs with what was recorded
+                **({} if self.public else {"audit_hash": self.state.audit_hash}),
                 "recorded_at": (
                     None
                     if self.state.recorded_at is None

@@ -63,7 +63,7 @@ def test_every_file_a_month_makes_is_owner_only(town: Path) -> None:
     famplan_json("benefits", "roll", "--month", "2026-11", "--out", "out/roll.csv", cwd=town)
     drafted = famplan_json("notice", "draft", "--month", "2026-11", "--level", "township", cwd=town)
     notice_id = str(drafted["notices"][0]["notice_id"])
-    famplan_json("notice", "post", notice_id, "--on", "2026-11-02", cwd=town)
+    famplan_json("notice", "post", notice_id, cwd=town)
     for fmt in ("csv", "html", "site"):
         famplan_json(
             "notice", "render", notice_id, "--format", fmt, "--out", f"notices/{fmt}", cwd=town

@@ -161,10 +161,13 @@ def test_the_command_refuses_a_window_in_the_past(tmp_path: Path) -> None:
     notice_id = str(json.loads(out)["notices"][0]["notice_id"])
 
     status, out = famplan("notice", "post", notice_id, "--on", "0001-01-01")
+    assert status == 2  # not a date the command takes at all
+    assert "0001-01-01" in out
+    status, out = famplan("notice", "post", notice_id, "--on", "2026-10-01")
     assert status == 1
     assert out.startswith(f"famplan: error: notice {notice_id} is posted on 2026-11-02")
     status, out = famplan(
-        "notice", "post", notice_id, "--on", "0001-01-01", "--backdate-reason", "补录", "--json"
+        "notice", "post", notice_id, "--on", "2026-10-01", "--backdate-reason", "补录", "--json"
     )
     assert status == 0, out
     posted = json.loads(out)
