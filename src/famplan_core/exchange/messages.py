@@ -47,7 +47,7 @@ from famplan_core.exchange.register_format import (
 )
 from famplan_core.model._checks import bidi_problem
 from famplan_core.model.facts import Enrolment, HukouChange, ParentChild, Union
-from famplan_core.model.identity import CitizenId
+from famplan_core.model.identity import CitizenId, check_character
 from famplan_core.model.people import Person
 from famplan_core.model.sensitivity import Sensitivity, sensitivity_of
 
@@ -593,8 +593,6 @@ _MESSAGE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._:-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK: Final = "10X98765432"
 _EARLIEST: Final = dt.date(1800, 1, 1)
 
 
@@ -604,8 +602,7 @@ def _citizen_id_ok(value: str, today: dt.date) -> bool:
     body = value[:17]
     if len(value) != 18 or not body.isascii() or not body.isdigit():
         return False
-    total = sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != value[17]:
+    if check_character(body) != value[17]:
         return False
     try:
         born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -73,7 +73,13 @@ from famplan_core.exchange.register_format import (
 )
 from famplan_core.files import private_folder, refuse_symlink
 from famplan_core.model._checks import bidi_problem
-from famplan_core.model.identity import CitizenId, DivisionCode
+from famplan_core.model.identity import (
+    ID_CHECK_CHARACTERS,
+    ID_WEIGHTS,
+    CitizenId,
+    DivisionCode,
+    check_characters,
+)
 
 __all__ = [
     "DivisionCheck",
@@ -346,15 +352,13 @@ _WHITE_SPACE: Final = (
 """Unicode White_Space, plus the byte order mark: trimmed from both ends of every cell."""
 
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_WEIGHTS: Final = ID_WEIGHTS
 _ID_OFFSET: Final = 48 * sum(_ID_WEIGHTS)  # the weighted sum of the ASCII code of "0"
-_ID_CHECK: Final = "10X98765432"
-_ID_WEIGHT_ARRAY: Final = np.array(_ID_WEIGHTS, dtype=np.int64)
+_ID_CHECK: Final = ID_CHECK_CHARACTERS
 _DATE_DIGITS: Final = np.array([0, 1, 2, 3, 5, 6, 8, 9])  # YYYY-MM-DD
 _YEAR_PLACES: Final = np.array([1000, 100, 10, 1], dtype=np.int32)
 _TWO_PLACES: Final = np.array([10, 1], dtype=np.int32)
 _MONTH_DAYS: Final = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
-_ID_CHECK_CODES: Final = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
 _DIVISION_FORM: Final = "a 12-digit division code of ASCII digits 0-9, e.g. 371502114201"
 
 
@@ -505,7 +509,7 @@ class _Shared:
         codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         digits = codes[:, :17].astype(np.int64) - 48
         fine = ((digits >= 0) & (digits <= 9)).all(axis=1)
-        fine &= _ID_CHECK_CODES[(digits @ _ID_WEIGHT_ARRAY) % 11] == codes[:, 17]
+        fine &= check_characters(digits) == codes[:, 17]
         born = codes[:, 6:14].copy().view("S8").ravel()
         today, dates, good = self.today_iso, self.dates, self.good_births
         wrong = []

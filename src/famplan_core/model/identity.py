@@ -31,15 +31,19 @@ import importlib.resources
 from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Final, Literal
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 
 from famplan_core.errors import Problem, ValidationError
 from famplan_core.model.codes import Sex
 
 __all__ = [
     "DIVISION_TABLE_FILE",
+    "ID_CHECK_CHARACTERS",
+    "ID_WEIGHTS",
     "CitizenId",
     "DivisionCode",
     "DivisionTable",
@@ -47,6 +51,8 @@ __all__ = [
     "IdCheck",
     "Level",
     "Severity",
+    "check_character",
+    "check_characters",
     "division_table",
 ]
 
@@ -489,14 +495,36 @@ class DivisionCode:
 # Citizen ID numbers
 # --------------------------------------------------------------------------------------------
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARACTERS = "10X98765432"
+ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+"""GB 11643-1999: the weight of each of the first 17 digits of an ID number (ISO 7064 MOD 11-2)."""
+ID_CHECK_CHARACTERS: Final = "10X98765432"
+"""GB 11643-1999: the check character for each remainder of the weighted sum modulo 11."""
 _ID_FORM = "18 characters: 17 digits and a check character (a digit or X)"
+_WEIGHT_ARRAY: Final = np.array(ID_WEIGHTS, dtype=np.int64)
+_CHECK_CODES: Final = np.frombuffer(ID_CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)
 
 
-def _check_character(first17: str) -> str:
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARACTERS[total % 11]
+def check_character(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of an ID number.
+
+    The one definition of the check, with `check_characters` for a whole column.
+
+    Example:
+        >>> check_character("11010519491231002")
+        'X'
+    """
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARACTERS[total % 11]
+
+
+def check_characters(digits: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.uint8]:
+    """The GB 11643 check characters, as ASCII codes, of rows of 17 digit values (0-9).
+
+    The column-wise `check_character`: row ``i`` of `digits` holds the first 17 digits of
+    one ID number, and element ``i`` of the result the ASCII code of its check character.
+    """
+    remainders = (digits.astype(np.int64) @ _WEIGHT_ARRAY) % 11
+    return np.asarray(_CHECK_CODES[remainders], dtype=np.uint8)
 
 
 def _normalise_x(value: str) -> str:
@@ -550,7 +578,7 @@ def _id_errors(text: str, today: date | None) -> list[tuple[str, str]]:
         )
     errors.extend(_date_errors(text[6:14], today, "7-14"))
     if last_ok and not bad:
-        expected = _check_character(body)
+        expected = check_character(body)
         if text[17] != expected:
             errors.append(
                 (
@@ -772,7 +800,7 @@ class CitizenId:
                 first17,
                 "expected the first 17 digits of an ID number: 17 ASCII digits",
             )
-        return _check_character(first17)
+        return check_character(first17)
 
     @classmethod
     def upgrade15(cls, text15: str, *, path: str = "citizen_id") -> CitizenId:
@@ -798,7 +826,7 @@ class CitizenId:
             )
         first17 = text[:6] + "19" + text[6:]
         _raise_for(_date_errors(first17[6:14], None, "7-12 of the old number"), path, text15)
-        return cls(first17 + _check_character(first17))
+        return cls(first17 + check_character(first17))
 
     def __str__(self) -> str:
         return self.value

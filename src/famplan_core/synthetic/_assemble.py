@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from famplan_core.model.identity import check_characters
 from famplan_core.synthetic import _names
 from famplan_core.synthetic._engine import (
     ADOPTED,
@@ -613,12 +614,8 @@ def _households(pop: Population, seed: int) -> None:
     pop.hh_head, pop.hh_div, pop.hh_number = hh_head, hh_div, number
 
 
-def check_character(digits: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """GB 11643 check characters (as ASCII codes) of rows of 17 digits."""
-    weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-    r = (digits.astype(np.int64) @ weights) % 11
-    table = np.frombuffer(b"10X98765432", dtype=np.uint8)
-    return np.asarray(table[r], dtype=np.uint8)
+check_character = check_characters
+"""GB 11643 check characters (as ASCII codes) of rows of 17 digits: `check_characters`."""
 
 
 def _digits(values: I64, width: int) -> npt.NDArray[np.uint8]:
