@@ -15,7 +15,7 @@ import click
 
 from famplan_core.cli.app import Context, cli, echo_json, json_option, pass_context, print_table
 from famplan_core.cli.params import DATE, EARLIEST, LATEST
-from famplan_core.cli.register_commands import actor_option, now
+from famplan_core.cli.register_commands import actor_option, now, today
 
 __all__ = ["benefits", "check", "explain", "grant", "roll", "run", "whatif"]
 
@@ -50,7 +50,7 @@ def _month(text: str) -> dt.date:
 
 
 def _not_after_today(day: dt.date) -> dt.date:
-    if day > dt.date.today():
+    if day > today():
         raise click.BadParameter(
             f"{day} is after today; a grant is recorded once it has been approved",
             param_hint="--approved-on",

@@ -25,8 +25,10 @@ __all__ = ["check_id", "init", "plugins"]
 
 
 def _today() -> dt.date:
-    # The command line is where the clock is read; the core never reads it.
-    return dt.date.today()
+    # The command line is where the clock is read (today in China); the core never reads it.
+    from famplan_core.cli.register_commands import today
+
+    return today()
 
 
 @cli.command()

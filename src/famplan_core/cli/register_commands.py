@@ -33,13 +33,12 @@ CLOCK_VARIABLE = "FAMPLAN_NOW"
 
 
 def today() -> dt.date:
-    """Today's date: the command line is where the clock is read; the core never reads it.
+    """Today's date in China: the command line is where the clock is read, never the core.
 
-    With ``FAMPLAN_NOW`` set, its day in China; otherwise the machine's date.
+    The day of `now` in China Standard Time, whatever the machine's time zone, so that a
+    default ``--on`` is the record day a notice is posted on (`record_day`).
     """
-    if os.environ.get(CLOCK_VARIABLE):
-        return record_day(now())
-    return dt.date.today()
+    return record_day(now())
 
 
 def now() -> dt.datetime:
